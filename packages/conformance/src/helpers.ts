@@ -1,0 +1,117 @@
+// Shared tools of the suite: unique names, a reader that waits with a deadline, peers that close
+// after each case, and the broker check that turns "server down" into a loud skip or, in CI, a failure.
+
+import { connect as tcpConnect } from 'node:net';
+import type { Message, Transport } from '@msg/core';
+
+let counter = 0;
+const runId = Math.random().toString(36).slice(2, 8);
+
+/** A name no other case (or earlier run) uses, so leftovers never satisfy a case. */
+export function uniqueName(label: string): string {
+  counter++;
+  return `conf.${label}.${runId}${counter}`;
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+export const utf8 = (value: string) => encoder.encode(value);
+export const str = (bytes: Uint8Array) => decoder.decode(bytes);
+
+/** Reads an async iterable with deadlines; a read that times out keeps its place for the next one. */
+export class Reader {
+  #iterator: AsyncIterator<Message>;
+  #pending: Promise<IteratorResult<Message>> | undefined;
+  done = false;
+
+  constructor(iterable: AsyncIterable<Message>) {
+    this.#iterator = iterable[Symbol.asyncIterator]();
+  }
+
+  /** The next message, or undefined when none arrives within `ms` or the stream ended. */
+  async next(ms: number): Promise<Message | undefined> {
+    if (this.done) return undefined;
+    this.#pending ??= this.#iterator.next();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), ms);
+    });
+    const result = await Promise.race([this.#pending, timeout]);
+    clearTimeout(timer);
+    if (result === 'timeout') return undefined;
+    this.#pending = undefined;
+    if (result.done) {
+      this.done = true;
+      return undefined;
+    }
+    return result.value;
+  }
+
+  /** Exactly `count` messages, each within `ms` of the previous; throws saying how many came. */
+  async take(count: number, ms: number): Promise<Message[]> {
+    const got: Message[] = [];
+    while (got.length < count) {
+      const message = await this.next(ms);
+      if (!message) throw new Error(`expected ${count} messages, got ${got.length} (${this.done ? 'stream ended' : `none more within ${ms} ms`})`);
+      got.push(message);
+    }
+    return got;
+  }
+
+  /** Whether the stream ends (rather than yields or stays silent) within `ms`. */
+  async ends(ms: number): Promise<boolean> {
+    const message = await this.next(ms);
+    return message === undefined && this.done;
+  }
+}
+
+/** Opens transports for one case and closes them all after it. */
+export class Peers {
+  #open: Transport[] = [];
+  constructor(readonly connect: () => Promise<Transport>) {}
+
+  async one(): Promise<Transport> {
+    const transport = await this.connect();
+    this.#open.push(transport);
+    return transport;
+  }
+
+  async many(count: number): Promise<Transport[]> {
+    const all: Transport[] = [];
+    for (let i = 0; i < count; i++) all.push(await this.one());
+    return all;
+  }
+
+  async closeAll(): Promise<void> {
+    const open = this.#open;
+    this.#open = [];
+    await Promise.all(open.map((transport) => transport.close()));
+  }
+}
+
+function reachable(host: string, port: number, ms = 1500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tcpConnect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(ms, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/**
+ * Checks that a server the tests need answers. Returns undefined when it does, else a reason to
+ * skip; when MSG_REQUIRE_BROKERS=1 (as in CI) a missing server throws instead, failing the run.
+ */
+export async function checkBroker(what: string, host: string, port: number): Promise<string | undefined> {
+  if (await reachable(host, port)) return undefined;
+  const reason = `${what} is not reachable at ${host}:${port}; start it with \`pnpm brokers up\``;
+  if (process.env.MSG_REQUIRE_BROKERS === '1') throw new Error(`${reason} (MSG_REQUIRE_BROKERS=1, so this is a failure)`);
+  console.warn(`\n*** SKIPPING: ${reason} ***\n`);
+  return reason;
+}

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { type Context, caseIf, pair, supports } from './context.js';
+import { Reader, sleep, uniqueName, utf8 } from './helpers.js';
+
+/** Counts of live handles by kind (sockets, timers, ...), as Node reports them. */
+function handleCounts(): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const kind of process.getActiveResourcesInfo()) counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  return counts;
+}
+
+export function lifecycleCases(ctx: Context): void {
+  describe('lifecycle', () => {
+    caseIf(ctx, supports(ctx, 'request'), 'close during in-flight requests rejects them with CLOSED, without hanging', 'does not declare request/reply', async () => {
+      const [a, b] = await pair(ctx);
+      const service = uniqueName('close');
+      await a.reply(service, () => new Promise(() => undefined));
+      const inFlight = Array.from({ length: 5 }, () => b.request(service, utf8('x'), { timeout: 60_000 }));
+      await sleep(ctx.settle);
+      await b.close();
+      for (const request of inFlight) await expect(request).rejects.toMatchObject({ code: 'CLOSED' });
+    });
+
+    it('every operation after close fails at once with CLOSED', async () => {
+      const t = await ctx.peers.one();
+      await t.close();
+      expect(t.closed).toBe(true);
+      const name = uniqueName('closed');
+      await expect(t.request(name, utf8('x'))).rejects.toMatchObject({ code: 'CLOSED' });
+      await expect(t.reply(name, () => utf8('x'))).rejects.toMatchObject({ code: 'CLOSED' });
+      await expect(t.publish(name, utf8('x'))).rejects.toMatchObject({ code: 'CLOSED' });
+      await expect(t.subscribe(name)).rejects.toMatchObject({ code: 'CLOSED' });
+      await expect(t.survey(name, utf8('x'), { deadline: 1000 }).toArray()).rejects.toMatchObject({ code: 'CLOSED' });
+      await expect(t.respond(name, () => utf8('x'))).rejects.toMatchObject({ code: 'CLOSED' });
+      await expect(t.join(name)).rejects.toMatchObject({ code: 'CLOSED' });
+    });
+
+    it('close twice is fine', async () => {
+      const t = await ctx.peers.one();
+      await t.close();
+      await expect(t.close()).resolves.toBeUndefined();
+    });
+
+    caseIf(ctx, supports(ctx, 'publish'), 'close ends every subscription iteration', 'does not declare publish/subscribe', async () => {
+      const t = await ctx.peers.one();
+      const reader = new Reader(await t.subscribe(uniqueName('end')));
+      await t.close();
+      expect(await reader.ends(ctx.settle * 20)).toBe(true);
+    });
+
+    it('no open handles are left after close', async () => {
+      await sleep(ctx.settle);
+      const before = handleCounts();
+      const [a, b] = await pair(ctx);
+      const name = uniqueName('handles');
+      if (supports(ctx, 'request')) {
+        await a.reply(name, (r) => r.data);
+        await b.request(name, utf8('x'));
+      }
+      if (supports(ctx, 'publish')) {
+        const reader = new Reader(await a.subscribe(name));
+        await b.publish(name, utf8('x'));
+        await reader.take(1, ctx.settle * 20);
+      }
+      await a.close();
+      await b.close();
+      // Sockets and timers are released asynchronously after close resolves; give them a moment.
+      let leaked: string[] = [];
+      for (let attempt = 0; attempt < 20; attempt++) {
+        await sleep(50);
+        const after = handleCounts();
+        leaked = [...after].filter(([kind, n]) => n > (before.get(kind) ?? 0)).map(([kind, n]) => `${kind} +${n - (before.get(kind) ?? 0)}`);
+        if (leaked.length === 0) break;
+      }
+      expect(leaked).toEqual([]);
+    }, ctx.caseTimeout);
+  });
+}

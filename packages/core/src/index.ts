@@ -1,0 +1,28 @@
+export type {
+  BusMember,
+  Capabilities,
+  MessageStream,
+  Pattern,
+  PublishOptions,
+  ReplyHandler,
+  RequestOptions,
+  SubscribeOptions,
+  Subscription,
+  SurveyOptions,
+  SurveyResponses,
+  Transport,
+} from './transport.js';
+export type { Headers, Message, Reply } from './message.js';
+export { ERROR_CODE_HEADER, ERROR_HEADER, RESERVED_HEADER_PREFIX, nextId } from './message.js';
+export * from './errors.js';
+export { MAX_NAME_LENGTH, hasWildcard, matchSubject, validateName, validatePattern } from './names.js';
+export { bytes, json, jsonOf, text } from './codec.js';
+export type { Codec } from './codec.js';
+export type { Backend, BackendSubscribeOptions, BusLink, Deliver, Serve, Stop } from './backend.js';
+export { DEFAULT_MAX_PENDING, DEFAULT_REQUEST_TIMEOUT_MS, createTransport, toMsgError } from './create-transport.js';
+export { MessageQueue } from './queue.js';
+export { PendingReplies } from './pending.js';
+export { ENVELOPE_MAGIC, ENVELOPE_VERSION, Kind, decodeEnvelope, encodeEnvelope, isEnvelope } from './envelope.js';
+export type { Envelope } from './envelope.js';
+export { Registry, connect, registerTransport, registry } from './registry.js';
+export type { TransportFactory } from './registry.js';

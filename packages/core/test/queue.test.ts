@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { type Message, MessageQueue } from '../src/index.js';
+
+const m = (id: string): Message => ({ id, subject: 's', data: new Uint8Array(0), headers: {} });
+
+describe('MessageQueue', () => {
+  it('at-most-once: drops the newest past the limit and counts it', async () => {
+    const queue = new MessageQueue(2, true);
+    queue.push(m('1'));
+    queue.push(m('2'));
+    queue.push(m('3'));
+    queue.end();
+    const ids: string[] = [];
+    for await (const message of queue) ids.push(message.id);
+    expect(ids).toEqual(['1', '2']);
+    expect(queue.dropped).toBe(1);
+  });
+
+  it('settles a message as handled when the consumer asks for the next one', async () => {
+    const queue = new MessageQueue(10, false);
+    const settled: Array<[string, unknown]> = [];
+    queue.push(m('1'), (error) => settled.push(['1', error]));
+    queue.push(m('2'), (error) => settled.push(['2', error]));
+    const first = await queue.next();
+    expect(first.value?.id).toBe('1');
+    expect(settled).toEqual([]);
+    await queue.next();
+    expect(settled).toEqual([['1', undefined]]);
+  });
+
+  it('discard gives back every unconsumed message with the reason (nack)', () => {
+    const queue = new MessageQueue(10, false);
+    const reasons: unknown[] = [];
+    queue.push(m('1'), (error) => reasons.push(error));
+    queue.push(m('2'), (error) => reasons.push(error));
+    const reason = new Error('unsubscribed');
+    queue.discard(reason);
+    expect(reasons).toEqual([reason, reason]);
+  });
+
+  it('fail makes iteration throw after what is queued', async () => {
+    const queue = new MessageQueue(10, true);
+    queue.push(m('1'));
+    queue.fail(new Error('broken'));
+    const iterator = queue[Symbol.asyncIterator]();
+    expect((await iterator.next()).value?.id).toBe('1');
+    await expect(iterator.next()).rejects.toThrow('broken');
+  });
+});

@@ -29,9 +29,10 @@ export interface Backend {
   /**
    * Sends the request to one replier and resolves to the reply message as it arrived (the core
    * turns error replies into RemoteError). When `signal` aborts, reject with `signal.reason` and
-   * forget the request: a reply that arrives later is dropped.
+   * forget the request: a reply that arrives later is dropped. `deadline` (epoch milliseconds) is
+   * when the core's timeout will abort `signal`, for backends whose wire carries a deadline.
    */
-  request(request: Message, signal: AbortSignal): Promise<Message>;
+  request(request: Message, signal: AbortSignal, deadline: number): Promise<Message>;
   /** Serves a service: each request reaches exactly one of its repliers; send `serve`'s result back. */
   reply(service: string, serve: Serve): Promise<Stop>;
   publish(message: Message): Promise<void>;

@@ -144,6 +144,7 @@ class BackendTransport implements Transport {
 
       const controller = new AbortController();
       const signal = controller.signal;
+      const deadline = Date.now() + timeout;
       const timer = setTimeout(
         () => controller.abort(new TimeoutError(`no reply from "${service}" within ${timeout} ms`)),
         timeout,
@@ -156,7 +157,7 @@ class BackendTransport implements Transport {
         // The core settles on abort even if a backend were slow to notice the signal.
         const reply = await new Promise<Message>((resolve, reject) => {
           signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-          this.#backend.request({ id: nextId(), subject: service, data, headers }, signal).then(resolve, reject);
+          this.#backend.request({ id: nextId(), subject: service, data, headers }, signal, deadline).then(resolve, reject);
         });
         const remote = reply.headers[ERROR_HEADER];
         if (remote !== undefined) throw new RemoteError(remote, reply.headers[ERROR_CODE_HEADER]);

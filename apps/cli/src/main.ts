@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+// msg: a nanocat for every transport. Send, serve, subscribe, survey and join a bus from a shell.
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { EXIT, UsageError, fail } from './exit.js';
+import { FORMATS, type Format } from './format.js';
+import { TRANSPORTS, open } from './transports.js';
+import { type VerbOptions, bus, pub, req, serve, sub, survey } from './verbs.js';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number of 0 or more');
+  return n;
+}
+
+interface CliOptions extends Omit<VerbOptions, 'format'> {
+  transport: string;
+  url?: string;
+  bind: string[];
+  connect: string[];
+  format: Format;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function verb(program: Command, name: string, summary: string, target: 'service' | 'topic', run: (options: CliOptions) => Promise<void>) {
+  const command = program
+    .command(name)
+    .description(summary)
+    .requiredOption('-t, --transport <name>', `one of ${Object.keys(TRANSPORTS).join(', ')}`)
+    .option('--url <url>', 'where to connect (default: the transport\'s local server)')
+    .option('--bind <endpoint>', 'brokerless transports: an endpoint to bind (repeatable)', collect, [])
+    .option('--connect <endpoint>', 'brokerless transports: an endpoint to connect to (repeatable)', collect, [])
+    .addOption(new Option('--format <format>', 'how received messages are printed').choices(FORMATS).default('text'))
+    .option('--data <text>', 'the payload')
+    .option('--file <path>', 'the payload, read from a file')
+    .option('--count <n>', 'how many messages to send or receive, then exit', positiveInt)
+    .option('--interval <ms>', 'pause between sends', positiveInt)
+    .option('--timeout <ms>', 'give up after this long (exit 3)', positiveInt)
+    .option('--deadline <ms>', 'survey deadline (default 1000)', positiveInt)
+    .option('--echo', 'rep/respond: answer with what was received')
+    .option('--reply <text>', 'rep/respond: answer with this text');
+  if (target === 'service') command.requiredOption('-s, --service <name>', 'the service name');
+  else command.requiredOption('--topic <name>', name === 'bus' ? 'the bus group' : 'the topic');
+  command.action(async (options: CliOptions) => {
+    if (options.echo && options.reply !== undefined) throw new UsageError('give --echo or --reply, not both');
+    await run(options);
+  });
+}
+
+async function withTransport(options: CliOptions, body: (t: Awaited<ReturnType<typeof open>>) => Promise<void>) {
+  const transport = await open(options);
+  try {
+    await body(transport);
+  } finally {
+    await transport.close();
+  }
+}
+
+const program = new Command('msg')
+  .description('A nanocat for every msg transport: send, serve, subscribe, survey and join a bus.')
+  .showHelpAfterError()
+  .exitOverride()
+  .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+
+verb(program, 'req', 'send requests and print the replies', 'service', (o) =>
+  withTransport(o, (t) => req(t, { ...o, service: o.service as string })),
+);
+verb(program, 'rep', 'serve a service, printing each request', 'service', (o) =>
+  withTransport(o, (t) => serve(t, 'rep', { ...o, name: o.service as string })),
+);
+verb(program, 'pub', 'publish messages', 'topic', (o) => withTransport(o, (t) => pub(t, { ...o, topic: o.topic as string })));
+verb(program, 'sub', 'subscribe and print messages (wildcards: * one token, > the rest)', 'topic', (o) =>
+  withTransport(o, (t) => sub(t, { ...o, topic: o.topic as string })),
+);
+verb(program, 'survey', 'ask every respondent and print the answers until the deadline', 'topic', (o) =>
+  withTransport(o, (t) => survey(t, { ...o, topic: o.topic as string })),
+);
+verb(program, 'respond', 'answer surveys, printing each question', 'topic', (o) =>
+  withTransport(o, (t) => serve(t, 'respond', { ...o, name: o.topic as string })),
+);
+verb(program, 'bus', 'join a bus group: send --data and print what the others send', 'topic', (o) =>
+  withTransport(o, (t) => bus(t, { ...o, topic: o.topic as string })),
+);
+
+try {
+  await program.parseAsync();
+  process.exitCode = EXIT.ok;
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // Help and version are successes; every other parse failure is a usage error.
+    process.exit(error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? EXIT.ok : EXIT.usage);
+  }
+  fail(error);
+}

@@ -41,7 +41,6 @@ export async function open(options: ConnectOptions): Promise<Transport> {
   if (!known) {
     throw new UsageError(`unknown transport "${options.transport}"; use one of ${Object.keys(TRANSPORTS).join(', ')}`);
   }
-  await load(known.module);
   if (known.endpoints && !options.url) {
     if (!options.bind?.length && !options.connect?.length) {
       throw new UsageError(`--transport ${options.transport} is brokerless: give --bind or --connect endpoints (e.g. --bind tcp://127.0.0.1:5555)`);
@@ -50,6 +49,7 @@ export async function open(options: ConnectOptions): Promise<Transport> {
     if (!endpointsUrl) throw new UsageError(`${known.module} does not accept --bind/--connect; give --url`);
     return connect(endpointsUrl(options.bind ?? [], options.connect ?? []));
   }
+  await load(known.module);
   const url = options.url ?? known.url;
   if (!url) throw new UsageError(`give --url for --transport ${options.transport}`);
   return connect(url);

@@ -1,0 +1,28 @@
+// Bus: every member subscribes to the group's subject; each message carries its sender's member id
+// in a header, so a member skips its own and every other member gets it once.
+
+import { type BusLink, type Deliver, nextId } from '@msg/core';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { toCoreError } from './errors.js';
+import { SENDER_HEADER, fromNats, toNatsHeaders } from './wire.js';
+
+export async function join(nc: NatsConnection, group: string, deliver: Deliver, maxPayload: number): Promise<BusLink> {
+  const member = nextId();
+  const self = { [SENDER_HEADER]: member };
+  const subscription = nc.subscribe(group, {
+    callback: (error, msg) => {
+      if (error === null && msg.headers?.get(SENDER_HEADER) !== member) deliver(fromNats(msg, group));
+    },
+  });
+  await nc.flush();
+  return {
+    send: async (message) => {
+      try {
+        nc.publish(group, message.data, { headers: toNatsHeaders(message, self) });
+      } catch (error) {
+        throw toCoreError(error, { what: `send to bus "${group}"`, subject: group, size: message.data.length, maxPayload });
+      }
+    },
+    leave: async () => subscription.unsubscribe(),
+  };
+}

@@ -1,0 +1,165 @@
+// The NATS transport: request/reply, publish/subscribe, survey and bus on core NATS, and a durable
+// profile whose publish/subscribe runs on JetStream (at-least-once, durable consumers).
+
+import {
+  type Backend,
+  type BackendSubscribeOptions,
+  type BusLink,
+  type Capabilities,
+  type Deliver,
+  type Message,
+  type Serve,
+  type Stop,
+  type Transport,
+  type TransportFactory,
+  createTransport,
+  registerTransport,
+} from '@msg/core';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { join } from './bus.js';
+import { type NatsConnectionOptions, openConnection } from './connection.js';
+import { DurableTopics, type NatsJetStreamOptions } from './jetstream.js';
+import { publish, subscribe } from './pubsub.js';
+import { REPLIER_QUEUE, Requests, serveRequests } from './reqrep.js';
+import { respond, survey } from './survey.js';
+
+export type { NatsConnectionOptions, NatsTlsOptions } from './connection.js';
+export type { NatsJetStreamOptions } from './jetstream.js';
+
+/** Room kept in the server's `max_payload` for headers: the message id and the user's own headers. */
+export const HEADER_ROOM = 4096;
+/** The server's default `max_payload` (1 MiB); the declared maximum follows the server actually reached. */
+const DEFAULT_SERVER_MAX_PAYLOAD = 1024 * 1024;
+
+/** Core NATS: fire-and-forget, nothing stored, order kept per connection. */
+export const natsCapabilities: Capabilities = {
+  patterns: ['request', 'publish', 'survey', 'bus'],
+  delivery: 'at-most-once',
+  ordering: 'per-publisher',
+  durable: false,
+  maxPayload: DEFAULT_SERVER_MAX_PAYLOAD - HEADER_ROOM,
+  wildcards: true,
+  headers: true,
+  queueGroups: true,
+  timing: { surveyDeadlineMs: 500, settleMs: 100 },
+};
+
+/**
+ * The durable profile: publish/subscribe on JetStream is at-least-once and durable; request/reply
+ * and survey stay on core NATS (a request is answered now or not at all). No bus: its messages
+ * would be at-most-once, which this profile does not promise.
+ */
+export const natsJetStreamCapabilities: Capabilities = {
+  ...natsCapabilities,
+  patterns: ['request', 'publish', 'survey'],
+  delivery: 'at-least-once',
+  durable: true,
+  timing: { surveyDeadlineMs: 500, settleMs: 200 },
+};
+
+export interface NatsOptions extends NatsConnectionOptions {
+  /** Use the durable profile (JetStream publish/subscribe), with these stream settings. */
+  jetstream?: NatsJetStreamOptions | boolean;
+}
+
+class NatsBackend implements Backend {
+  readonly name: string;
+  readonly capabilities: Capabilities;
+  readonly #nc: NatsConnection;
+  readonly #requests: Requests;
+  readonly #durable: DurableTopics | undefined;
+  readonly #watching: Promise<void>;
+
+  constructor(nc: NatsConnection, capabilities: Capabilities, durable: DurableTopics | undefined, reconnected: () => void) {
+    this.name = durable ? 'nats+jetstream' : 'nats';
+    this.capabilities = capabilities;
+    this.#nc = nc;
+    this.#durable = durable;
+    this.#requests = new Requests(nc, capabilities.maxPayload);
+    this.#watching = this.#watch(reconnected);
+  }
+
+  /** A lost connection fails the requests in flight at once instead of letting each time out. */
+  async #watch(reconnected: () => void): Promise<void> {
+    for await (const status of this.#nc.status()) {
+      if (status.type === 'disconnect') this.#requests.failAll();
+      else if (status.type === 'reconnect') reconnected();
+    }
+  }
+
+  request(request: Message, signal: AbortSignal): Promise<Message> {
+    return this.#requests.request(request, signal);
+  }
+
+  reply(service: string, serve: Serve): Promise<Stop> {
+    return serveRequests(this.#nc, service, serve, REPLIER_QUEUE);
+  }
+
+  async publish(message: Message): Promise<void> {
+    if (this.#durable) await this.#durable.publish(message);
+    else publish(this.#nc, message, this.capabilities.maxPayload);
+  }
+
+  subscribe(pattern: string, deliver: Deliver, options: BackendSubscribeOptions): Promise<Stop> {
+    if (this.#durable) return this.#durable.subscribe(pattern, deliver, options);
+    return subscribe(this.#nc, pattern, deliver, options);
+  }
+
+  async survey(question: Message, deliver: Deliver, signal: AbortSignal): Promise<void> {
+    survey(this.#nc, question, deliver, signal, this.capabilities.maxPayload);
+  }
+
+  respond(topic: string, serve: Serve): Promise<Stop> {
+    return respond(this.#nc, topic, serve);
+  }
+
+  join(group: string, deliver: Deliver): Promise<BusLink> {
+    return join(this.#nc, group, deliver, this.capabilities.maxPayload);
+  }
+
+  async close(): Promise<void> {
+    this.#requests.stop();
+    await this.#nc.close();
+    await this.#watching;
+  }
+}
+
+/**
+ * Connects to NATS. With `jetstream`, the durable profile (see natsJetStreamCapabilities). The
+ * declared `maxPayload` is the server's `max_payload` less HEADER_ROOM.
+ */
+export async function createNatsTransport(options: NatsOptions = {}): Promise<Transport> {
+  const { nc, connected } = await openConnection(options);
+  try {
+    const serverMax = nc.info?.max_payload ?? DEFAULT_SERVER_MAX_PAYLOAD;
+    const base = options.jetstream ? natsJetStreamCapabilities : natsCapabilities;
+    const capabilities = serverMax === DEFAULT_SERVER_MAX_PAYLOAD ? base : { ...base, maxPayload: serverMax - HEADER_ROOM };
+    const durable = options.jetstream
+      ? await DurableTopics.open(nc, options.jetstream === true ? {} : options.jetstream, capabilities.maxPayload)
+      : undefined;
+    return createTransport(new NatsBackend(nc, capabilities, durable, connected));
+  } catch (error) {
+    await nc.close();
+    throw error;
+  }
+}
+
+function fromUrl(url: URL, options: NatsOptions | undefined, durable: boolean): Promise<Transport> {
+  const server = `nats://${url.username ? `${url.username}${url.password ? `:${url.password}` : ''}@` : ''}${url.host || '127.0.0.1:4222'}`;
+  return createNatsTransport({ servers: server, ...options, ...(durable ? { jetstream: options?.jetstream ?? true } : {}) });
+}
+
+/** `nats://host:port` (also `nats://TOKEN@host:port`, `nats://USER:PASS@host:port`). */
+export const natsTransport: TransportFactory<NatsOptions> = {
+  schemes: ['nats'],
+  connect: (url, options) => fromUrl(url, options, false),
+};
+
+/** `nats+jetstream://host:port`: the durable profile. */
+export const natsJetStreamTransport: TransportFactory<NatsOptions> = {
+  schemes: ['nats+jetstream'],
+  connect: (url, options) => fromUrl(url, options, true),
+};
+
+registerTransport(natsTransport);
+registerTransport(natsJetStreamTransport);

@@ -1,0 +1,163 @@
+// The durable profile: at-least-once publish/subscribe on JetStream. Topics live in one stream per
+// transport configuration, under a subject prefix; every subscription is a pull consumer with
+// explicit acks, acked when the core settles a message without error and nakked (redelivered at
+// once) when its handler threw or it was never consumed.
+
+import type { BackendSubscribeOptions, Deliver, Message, Stop } from '@msg/core';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  RetentionPolicy,
+  StorageType,
+  jetstream,
+  jetstreamManager,
+} from '@nats-io/jetstream';
+import { type NatsConnection, nanos, nuid } from '@nats-io/transport-node';
+import { toCoreError } from './errors.js';
+import { fromNats, toNatsHeaders } from './wire.js';
+
+export interface NatsJetStreamOptions {
+  /** The stream that stores this transport's topics; created when missing. Default `MSG`. */
+  stream?: string;
+  /** Topic `orders.new` is stored as `<prefix>.orders.new`; the stream captures `<prefix>.>`. Default `msg`. */
+  subjectPrefix?: string;
+  /** How long a delivered message may stay unsettled before the server delivers it again. Default 30,000. */
+  ackWaitMs?: number;
+  /** How long a stored message is kept at most, even if a durable subscription never returns. Default 24 h. */
+  maxAgeMs?: number;
+  /** How long a consumer without a reader lives on (after a crash; unsubscribe deletes it at once). Default 5 min. */
+  idleConsumerMs?: number;
+}
+
+const HOUR = 3_600_000;
+/** Messages asked for per pull: enough to keep a fast consumer busy, never more than it may hold. */
+const PULL_BATCH = 1000;
+
+/** Consumer names are one token: the core's dots become underscores. */
+function consumerName(name: string): string {
+  return name.replaceAll('.', '_');
+}
+
+/** A short stable hash, so that one queue group name on two topics gives two consumers. */
+function shortHash(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return (hash >>> 0).toString(36);
+}
+
+export class DurableTopics {
+  readonly #js: JetStreamClient;
+  readonly #jsm: JetStreamManager;
+  readonly #stream: string;
+  readonly #prefix: string;
+  readonly #ackWait: number;
+  readonly #idle: number;
+  readonly #maxPayload: number;
+
+  private constructor(js: JetStreamClient, jsm: JetStreamManager, options: Required<NatsJetStreamOptions>, maxPayload: number) {
+    this.#js = js;
+    this.#jsm = jsm;
+    this.#stream = options.stream;
+    this.#prefix = options.subjectPrefix;
+    this.#ackWait = options.ackWaitMs;
+    this.#idle = options.idleConsumerMs;
+    this.#maxPayload = maxPayload;
+  }
+
+  static async open(nc: NatsConnection, options: NatsJetStreamOptions, maxPayload: number): Promise<DurableTopics> {
+    const settings: Required<NatsJetStreamOptions> = {
+      stream: options.stream ?? 'MSG',
+      subjectPrefix: options.subjectPrefix ?? 'msg',
+      ackWaitMs: options.ackWaitMs ?? 30_000,
+      maxAgeMs: options.maxAgeMs ?? 24 * HOUR,
+      idleConsumerMs: options.idleConsumerMs ?? 5 * 60_000,
+    };
+    try {
+      const jsm = await jetstreamManager(nc);
+      await ensureStream(jsm, settings);
+      return new DurableTopics(jetstream(nc), jsm, settings, maxPayload);
+    } catch (error) {
+      throw toCoreError(error, { what: `opening JetStream stream "${settings.stream}"` });
+    }
+  }
+
+  async publish(message: Message): Promise<void> {
+    const subject = `${this.#prefix}.${message.subject}`;
+    try {
+      // The message id doubles as JetStream's dedup id: a publish retried after a lost PubAck is stored once.
+      await this.#js.publish(subject, message.data, { msgID: message.id, headers: toNatsHeaders(message) });
+    } catch (error) {
+      throw toCoreError(error, { what: `publish to "${message.subject}"`, subject: message.subject, size: message.data.length, maxPayload: this.#maxPayload });
+    }
+  }
+
+  async subscribe(pattern: string, deliver: Deliver, options: BackendSubscribeOptions): Promise<Stop> {
+    const { name, owned } = await this.#consumerFor(pattern, options);
+    const skip = this.#prefix.length + 1;
+    try {
+      const consumer = await this.#js.consumers.get(this.#stream, name);
+      const messages = await consumer.consume({
+        max_messages: Math.min(options.maxPending, PULL_BATCH),
+        callback: (msg: JsMsg) => deliver(fromNats(msg, msg.subject.slice(skip)), (error) => (error === undefined ? msg.ack() : msg.nak())),
+      });
+      return async () => {
+        await messages.close();
+        if (owned) await this.#jsm.consumers.delete(this.#stream, name).catch(() => undefined);
+      };
+    } catch (error) {
+      if (owned) await this.#jsm.consumers.delete(this.#stream, name).catch(() => undefined);
+      throw toCoreError(error, { what: `subscribing to "${pattern}"` });
+    }
+  }
+
+  /**
+   * A durable name is the user's consumer, kept after unsubscribe. A queue group shares one consumer
+   * per topic pattern, removed by the server once its last member is gone. Any other subscription
+   * gets its own consumer, deleted on unsubscribe. All are stored durably, so that each survives a
+   * server restart.
+   */
+  async #consumerFor(pattern: string, options: BackendSubscribeOptions): Promise<{ name: string; owned: boolean }> {
+    const shared = options.durable ?? (options.queue === undefined ? undefined : `${options.queue}-${shortHash(pattern)}`);
+    const name = consumerName(shared ?? `sub-${nuid.next()}`);
+    const kept = options.durable !== undefined;
+    try {
+      if (shared !== undefined) {
+        const existing = await this.#jsm.consumers.info(this.#stream, name).catch(() => undefined);
+        if (existing) return { name, owned: false };
+      }
+      await this.#jsm.consumers.add(this.#stream, {
+        durable_name: name,
+        filter_subject: `${this.#prefix}.${pattern}`,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.New,
+        max_ack_pending: options.maxPending,
+        ack_wait: nanos(this.#ackWait),
+        ...(kept ? {} : { inactive_threshold: nanos(this.#idle) }),
+      });
+      return { name, owned: shared === undefined };
+    } catch (error) {
+      throw toCoreError(error, { what: `creating the JetStream consumer for "${pattern}"` });
+    }
+  }
+}
+
+async function ensureStream(jsm: JetStreamManager, settings: Required<NatsJetStreamOptions>): Promise<void> {
+  const found = await jsm.streams.info(settings.stream).catch(() => undefined);
+  if (found) return;
+  try {
+    await jsm.streams.add({
+      name: settings.stream,
+      subjects: [`${settings.subjectPrefix}.>`],
+      // Interest retention: a message stays until every consumer that wants it has acked it.
+      retention: RetentionPolicy.Interest,
+      storage: StorageType.File,
+      max_age: nanos(settings.maxAgeMs),
+    });
+  } catch (error) {
+    // Another transport may have created it at the same moment; only a stream that is still missing is a failure.
+    if (!(await jsm.streams.info(settings.stream).catch(() => undefined))) throw error;
+  }
+}

@@ -1,0 +1,37 @@
+// How a core Message travels as a NATS message: the payload as is, the user's headers as NATS
+// headers, and the sender's message id in `msg-id` so that redeliveries and replies keep it.
+
+import { type Headers, type Message, nextId } from '@msg/core';
+import { type Msg, type MsgHdrs, headers as natsHeaders } from '@nats-io/transport-node';
+
+const ID_HEADER = 'msg-id';
+/** The bus member that sent a message, so that it can skip its own. */
+export const SENDER_HEADER = 'msg-sender';
+/** The server's status code for "nobody is subscribed to the request's subject". */
+const NO_RESPONDERS_STATUS = 503;
+
+export function toNatsHeaders(message: Message, extra?: Headers): MsgHdrs {
+  const out = natsHeaders();
+  out.set(ID_HEADER, message.id);
+  for (const key in message.headers) out.set(key, message.headers[key] as string);
+  for (const key in extra) out.set(key, extra[key] as string);
+  return out;
+}
+
+/** A received NATS message as the core sees it; a native peer's message gets a fresh id. */
+export function fromNats(msg: Pick<Msg, 'data' | 'headers'>, subject: string): Message {
+  const received = msg.headers;
+  if (received === undefined) return { id: nextId(), subject, data: msg.data, headers: {} };
+  const headers: Headers = {};
+  let id: string | undefined;
+  for (const [key, values] of received) {
+    if (key === ID_HEADER) id = values[0];
+    else if (key !== SENDER_HEADER) headers[key] = values[0] ?? '';
+  }
+  return { id: id ?? nextId(), subject, data: msg.data, headers };
+}
+
+/** The server's own answer to a request that no subscriber took. */
+export function isNoResponders(msg: Msg): boolean {
+  return msg.data.length === 0 && msg.headers?.code === NO_RESPONDERS_STATUS;
+}

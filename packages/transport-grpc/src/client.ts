@@ -1,0 +1,311 @@
+// A client of a hosting node: every pattern on one bidirectional Stream (requests optionally as
+// unary calls). The stream is re-opened whenever it is lost, and the registrations are sent again.
+
+import { type Client, type ClientDuplexStream, type ServiceError, connectivityState } from '@grpc/grpc-js';
+import {
+  type Backend,
+  type BusLink,
+  type Capabilities,
+  ClosedError,
+  ConnectionError,
+  type Deliver,
+  type Message,
+  PayloadTooLargeError,
+  PendingReplies,
+  type Serve,
+  type Stop,
+} from '@msg/core';
+import { fromFailure, fromGrpcError } from './errors.js';
+import { type GrpcOptions, clientChannelOptions, clientCredentials, messageLimit } from './options.js';
+import { MessagingClient } from './proto.js';
+import { InOrder, Outbox, Window } from './stream.js';
+import { type Envelope, type Frame, type Open, type Role, toEnvelope, toMessage, wireSize } from './wire.js';
+
+const DEFAULT_WINDOW = 1024;
+const DEFAULT_MAX_QUEUED = 10_000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+const MAX_REOPEN_DELAY_MS = 2000;
+
+interface Registration {
+  readonly open: Open;
+  readonly deliver?: Deliver;
+  readonly serve?: Serve;
+}
+
+interface Acking {
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+type MessagingStub = Client & {
+  Stream(options?: { waitForReady?: boolean }): ClientDuplexStream<Frame, Frame>;
+  Request(request: Envelope, options: { deadline: number }, callback: (error: ServiceError | null, reply?: Envelope) => void): { cancel(): void };
+};
+
+export class ClientBackend implements Backend {
+  readonly name = 'grpc';
+  readonly capabilities: Capabilities;
+  readonly #client: MessagingStub;
+  readonly #limit: number;
+  readonly #unary: boolean;
+  readonly #outbox: Outbox;
+  readonly #window: Window;
+  readonly #replies: InOrder | undefined;
+  readonly #registrations = new Map<number, Registration>();
+  readonly #acks = new Map<number, Acking>();
+  readonly #requests = new PendingReplies();
+  readonly #surveys = new Map<number, Deliver>();
+  #stream: ClientDuplexStream<Frame, Frame> | undefined;
+  #nextRef = 0;
+  #nextCall = 0;
+  #reopenDelay = 0;
+  #reopenTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  private constructor(client: MessagingStub, capabilities: Capabilities, options: GrpcOptions) {
+    this.#client = client;
+    this.capabilities = capabilities;
+    this.#limit = messageLimit(capabilities.maxPayload);
+    this.#unary = options.unary ?? false;
+    this.#outbox = new Outbox(options.maxQueued ?? DEFAULT_MAX_QUEUED);
+    this.#window = new Window(options.window ?? DEFAULT_WINDOW);
+    this.#replies = options.ordered ? new InOrder((frame) => this.#outbox.force(frame)) : undefined;
+  }
+
+  /** Connects to the host at `target` (`host:port`); fails with ConnectionError if it cannot be reached. */
+  static async connect(target: string, capabilities: Capabilities, options: GrpcOptions): Promise<ClientBackend> {
+    const client = new MessagingClient(target, clientCredentials(options), clientChannelOptions(options)) as unknown as MessagingStub;
+    try {
+      await ready(client, Date.now() + (options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS), target);
+    } catch (error) {
+      client.close();
+      throw error;
+    }
+    const backend = new ClientBackend(client, capabilities, options);
+    backend.#open();
+    return backend;
+  }
+
+  // -- the stream -----------------------------------------------------------------------------
+
+  #open(): void {
+    // waitForReady: while the host is away the call waits for it instead of failing at once.
+    const stream = this.#client.Stream({ waitForReady: true });
+    this.#stream = stream;
+    this.#outbox.attach(stream);
+    for (const [ref, registration] of this.#registrations) this.#outbox.force({ open: registration.open, ref });
+    void this.#receive(stream);
+  }
+
+  /** The receiver loop: dispatches each frame as it arrives, independent of what is being sent. */
+  async #receive(stream: ClientDuplexStream<Frame, Frame>): Promise<void> {
+    let reason: unknown;
+    try {
+      for await (const frame of stream as AsyncIterable<Frame>) {
+        this.#reopenDelay = 0;
+        this.#dispatch(frame);
+      }
+    } catch (error) {
+      reason = error;
+    }
+    if (this.#closed) return;
+    this.#lost(reason);
+  }
+
+  /** The stream is gone: what was in flight on it fails, and a new one is opened. */
+  #lost(reason: unknown): void {
+    this.#outbox.detach();
+    this.#replies?.reset();
+    const error = reason === undefined ? new ConnectionError('grpc: the host ended the stream') : fromGrpcError(reason, 'the host', this.#limit);
+    const lost = error.code === 'CONNECTION' ? error : new ConnectionError(error.message, { cause: reason });
+    this.#requests.rejectAll(lost);
+    this.#surveys.clear();
+    this.#reopenTimer = setTimeout(() => {
+      this.#reopenTimer = undefined;
+      if (!this.#closed) this.#open();
+    }, this.#reopenDelay);
+    this.#reopenDelay = Math.min(MAX_REOPEN_DELAY_MS, this.#reopenDelay * 2 || 100);
+  }
+
+  #dispatch(frame: Frame): void {
+    const ref = frame.ref ?? 0;
+    const call = frame.call ?? 0;
+    if (frame.envelope) return this.#receiveEnvelope(frame.envelope, ref, call);
+    if (frame.ack) {
+      this.#acks.get(ref)?.resolve();
+      this.#acks.delete(ref);
+    } else if (frame.failure) {
+      const registration = this.#registrations.get(ref);
+      const acking = ref !== 0 ? this.#acks.get(ref) : undefined;
+      if (acking) {
+        this.#acks.delete(ref);
+        this.#registrations.delete(ref);
+        acking.reject(fromFailure(frame.failure, registration?.open.subject ?? ''));
+      } else {
+        this.#requests.reject(String(call), fromFailure(frame.failure, ''));
+      }
+    }
+  }
+
+  #receiveEnvelope(envelope: Envelope, ref: number, call: number): void {
+    switch (envelope.kind) {
+      case 'REPLY':
+        this.#requests.resolve(String(call), toMessage(envelope));
+        return;
+      case 'ANSWER':
+        this.#surveys.get(call)?.(toMessage(envelope));
+        return;
+      case 'PUBLISH':
+      case 'BUS':
+        this.#registrations.get(ref)?.deliver?.(toMessage(envelope));
+        return;
+      case 'REQUEST':
+      case 'SURVEY': {
+        const serve = this.#registrations.get(ref)?.serve;
+        if (!serve) return;
+        const kind = envelope.kind === 'REQUEST' ? 'REPLY' : 'ANSWER';
+        const send = this.#replies?.reserve() ?? ((frame: Frame) => this.#outbox.force(frame));
+        void serve(toMessage(envelope)).then((answer) => send({ envelope: toEnvelope(kind, answer), call }));
+        return;
+      }
+      default:
+    }
+  }
+
+  // -- registrations --------------------------------------------------------------------------
+
+  /** Registers with the host and resolves once the host has it in effect. */
+  async #register(role: Role, subject: string, extra: Omit<Registration, 'open'>, queue = ''): Promise<number> {
+    if (this.#closed) throw new ClosedError();
+    const ref = (this.#nextRef = (this.#nextRef + 1) >>> 0);
+    const acked = new Promise<void>((resolve, reject) => this.#acks.set(ref, { resolve, reject }));
+    this.#registrations.set(ref, { open: { role, subject, queue }, ...extra });
+    this.#outbox.force({ open: { role, subject, queue }, ref });
+    await acked;
+    return ref;
+  }
+
+  #unregister(ref: number): Stop {
+    return async () => {
+      if (!this.#registrations.delete(ref) || this.#closed) return;
+      const acked = new Promise<void>((resolve, reject) => this.#acks.set(ref, { resolve, reject }));
+      this.#outbox.force({ close: {}, ref });
+      await acked;
+    };
+  }
+
+  // -- the patterns ---------------------------------------------------------------------------
+
+  #check(message: Message): void {
+    const size = wireSize(message);
+    if (size > this.#limit) throw new PayloadTooLargeError(size, this.#limit);
+  }
+
+  async request(request: Message, signal: AbortSignal, deadline: number): Promise<Message> {
+    this.#check(request);
+    if (this.#unary) return this.#requestUnary(request, signal, deadline);
+    await this.#window.acquire(signal);
+    const call = (this.#nextCall = (this.#nextCall + 1) >>> 0);
+    const onAbort = () => this.#outbox.force({ cancel: {}, call });
+    try {
+      const reply = this.#requests.wait(String(call), signal);
+      signal.addEventListener('abort', onAbort, { once: true });
+      await this.#outbox.put({ envelope: toEnvelope('REQUEST', request), call });
+      return await reply;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      this.#window.release();
+    }
+  }
+
+  /** One unary call: the core's timeout is the gRPC deadline, and the signal cancels the call. */
+  #requestUnary(request: Message, signal: AbortSignal, deadline: number): Promise<Message> {
+    return new Promise((resolve, reject) => {
+      const call = this.#client.Request(toEnvelope('REQUEST', request), { deadline }, (error, reply) => {
+        signal.removeEventListener('abort', onAbort);
+        if (signal.aborted) return; // rejected already, with the core's reason
+        if (error || !reply) reject(fromGrpcError(error, request.subject, this.#limit));
+        else resolve(toMessage(reply));
+      });
+      const onAbort = () => {
+        call.cancel();
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  async reply(service: string, serve: Serve): Promise<Stop> {
+    return this.#unregister(await this.#register('REPLIER', service, { serve }));
+  }
+
+  async publish(message: Message): Promise<void> {
+    this.#check(message);
+    await this.#outbox.put({ envelope: toEnvelope('PUBLISH', message) });
+  }
+
+  async subscribe(pattern: string, deliver: Deliver, options: { queue?: string }): Promise<Stop> {
+    return this.#unregister(await this.#register('SUBSCRIBER', pattern, { deliver }, options.queue ?? ''));
+  }
+
+  async survey(question: Message, deliver: Deliver, signal: AbortSignal): Promise<void> {
+    this.#check(question);
+    const call = (this.#nextCall = (this.#nextCall + 1) >>> 0);
+    this.#surveys.set(call, deliver);
+    signal.addEventListener(
+      'abort',
+      () => {
+        this.#surveys.delete(call);
+        this.#outbox.force({ cancel: {}, call });
+      },
+      { once: true },
+    );
+    await this.#outbox.put({ envelope: toEnvelope('SURVEY', question), call });
+  }
+
+  async respond(topic: string, serve: Serve): Promise<Stop> {
+    return this.#unregister(await this.#register('RESPONDENT', topic, { serve }));
+  }
+
+  async join(group: string, deliver: Deliver): Promise<BusLink> {
+    const ref = await this.#register('MEMBER', group, { deliver });
+    return {
+      send: async (message) => {
+        this.#check(message);
+        await this.#outbox.put({ envelope: toEnvelope('BUS', message), ref });
+      },
+      leave: this.#unregister(ref),
+    };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#reopenTimer);
+    const closed = new ClosedError('the transport was closed');
+    for (const acking of this.#acks.values()) acking.reject(closed);
+    this.#acks.clear();
+    this.#requests.rejectAll(closed);
+    this.#outbox.detach();
+    this.#stream?.cancel();
+    this.#client.close();
+  }
+}
+
+/** Resolves once the channel is connected; fails fast with ConnectionError when it cannot be. */
+function ready(client: Client, deadline: number, target: string): Promise<void> {
+  const channel = client.getChannel();
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const state = channel.getConnectivityState(true);
+      if (state === connectivityState.READY) return resolve();
+      if (state === connectivityState.TRANSIENT_FAILURE || state === connectivityState.SHUTDOWN) {
+        return reject(new ConnectionError(`grpc: cannot connect to ${target} (is the host running, and do TLS settings match?)`));
+      }
+      channel.watchConnectivityState(state, deadline, (error) => {
+        if (error) reject(new ConnectionError(`grpc: no connection to ${target} within the connect timeout`, { cause: error }));
+        else check();
+      });
+    };
+    check();
+  });
+}

@@ -1,0 +1,134 @@
+// Opening and closing the client connections an adapter uses, with the settings every one of them
+// needs, and the translation of the client's errors into core errors without leaking secrets.
+
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import { ConnectionError } from '@msg/core';
+import { Redis } from 'ioredis';
+
+export interface ServerSettings {
+  host: string;
+  port: number;
+  username: string | undefined;
+  password: string | undefined;
+  db: number;
+  tls: TlsOptions | undefined;
+  /** CLIENT SETNAME of every connection is `<connectionName>:<role>`, so operators can find them. */
+  connectionName: string;
+  connectTimeoutMs: number;
+  commandTimeoutMs: number;
+}
+
+/**
+ * command: PUBLISH, XADD, scripts, acks; auto-pipelined. subscriber: SUBSCRIBE/PSUBSCRIBE only.
+ * blocking: one per replier or stream subscription, since BRPOP/XREADGROUP BLOCK hold the connection.
+ */
+export type Role = 'command' | 'subscriber' | 'blocking';
+
+/** Reconnect delays: doubling from 50 ms to 2 s, with jitter so that many clients do not retry in step. */
+export function backoff(attempt: number): number {
+  const base = Math.min(50 * 2 ** Math.min(attempt, 6), 2000);
+  return Math.round(base / 2 + Math.random() * (base / 2));
+}
+
+/** Waits `ms`, or less when `signal` aborts; never rejects. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Errors of AUTH and HELLO carry the command's arguments, the password among them: keep only the text. */
+export function redact(error: unknown): unknown {
+  const command = (error as { command?: { name?: string } } | null)?.command;
+  if (error instanceof Error && command && /^(auth|hello)$/i.test(command.name ?? '')) {
+    const copy = new Error(error.message);
+    copy.name = error.name;
+    return copy;
+  }
+  return error;
+}
+
+export function where(settings: ServerSettings): string {
+  return `redis at ${settings.host}:${settings.port}`;
+}
+
+export function connectionError(settings: ServerSettings, what: string, error: unknown): ConnectionError {
+  const detail = error instanceof Error ? error.message : String(error);
+  return new ConnectionError(`${where(settings)}: ${what}: ${detail}`, { cause: redact(error) });
+}
+
+/**
+ * Opens one connection and waits until it is ready. A server that refuses it (down, wrong password)
+ * rejects with ConnectionError at once; once it has been ready, a lost connection is retried with
+ * backoff for as long as the transport lives.
+ *
+ * @param blockMs how long the blocking commands of this connection may wait in the server, added to
+ *   the command timeout so that a long poll is not mistaken for a dead server.
+ */
+export async function openConnection(settings: ServerSettings, role: Role, blockMs = 0): Promise<Redis> {
+  let ready = false;
+  let lastError: unknown;
+  const client = new Redis({
+    host: settings.host,
+    port: settings.port,
+    username: settings.username,
+    password: settings.password,
+    db: settings.db,
+    tls: settings.tls,
+    connectionName: `${settings.connectionName}:${role}`,
+    lazyConnect: true,
+    // Small messages must not wait for Nagle's algorithm; ioredis's default, stated on purpose.
+    noDelay: true,
+    // Concurrent commands issued in one tick go out in one write; blocking commands must not queue
+    // behind each other, so only the command connection pipelines.
+    enableAutoPipelining: role === 'command',
+    connectTimeout: settings.connectTimeoutMs,
+    // Every command settles: a reply, an error, or this timeout, even while the server is away and
+    // the command waits in the offline queue.
+    commandTimeout: settings.commandTimeoutMs + blockMs,
+    maxRetriesPerRequest: 2,
+    retryStrategy: (attempt) => (ready ? backoff(attempt) : null),
+  });
+  // Without a listener ioredis prints each error; the transport reports them through its promises.
+  client.on('error', (error: unknown) => {
+    lastError = error;
+  });
+  try {
+    await client.connect();
+  } catch (error) {
+    client.disconnect();
+    throw connectionError(settings, 'could not connect', lastError ?? error);
+  }
+  ready = true;
+  return client;
+}
+
+/** Closes gracefully (QUIT flushes what was sent) and resolves once the socket is gone. */
+export function closeConnection(client: Redis): Promise<void> {
+  if (client.status === 'end') return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => client.disconnect(), 2000);
+    client.once('end', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    if (client.status === 'ready') client.quit().catch(() => client.disconnect());
+    else client.disconnect();
+  });
+}
+
+/** Drops the connection now: for blocking connections, whose pending command would delay QUIT. */
+export function dropConnection(client: Redis): Promise<void> {
+  if (client.status === 'end') return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    client.once('end', () => resolve());
+    client.disconnect();
+  });
+}

@@ -1,0 +1,151 @@
+// Request/reply. A service is a Redis list: requesters LPUSH, each replier pops with BRPOP on its own
+// blocking connection, so each request reaches exactly one replier. Repliers also subscribe to the
+// service's presence channel; a script pushes only when that channel has subscribers, which gives
+// NoRespondersError instead of a request waiting in a list that nobody reads. Replies go to the
+// requester's inbox channel and are matched by id.
+
+import { BadFrameError, Kind, type Message, NoRespondersError, PendingReplies, type Serve, type Stop } from '@msg/core';
+import type { Redis } from 'ioredis';
+import type { Channels } from './channels.js';
+import { type ServerSettings, backoff, connectionError, dropConnection, openConnection, sleep } from './connection.js';
+import { type Names, frame, unframe } from './wire.js';
+
+/** Seconds a replier's BRPOP waits before it asks again; a stop does not wait for it. */
+const POP_SECONDS = 5;
+
+// KEYS[1] request list; ARGV: presence channel, request, expiry of the list in ms.
+const PUSH_IF_SERVED = `
+if redis.call('PUBSUB', 'NUMSUB', ARGV[1])[2] == 0 then return 0 end
+redis.call('LPUSH', KEYS[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1`;
+
+interface WithPushScript {
+  msgPushIfServed(list: string, presence: string, request: Buffer, expiryMs: number): Promise<number>;
+}
+
+export function definePushScript(command: Redis): Redis & WithPushScript {
+  command.defineCommand('msgPushIfServed', { numberOfKeys: 1, lua: PUSH_IF_SERVED });
+  return command as Redis & WithPushScript;
+}
+
+export interface RequestContext {
+  settings: ServerSettings;
+  names: Names;
+  command: Redis & WithPushScript;
+  channels: Channels;
+  /** Subscribes the inbox once and resolves to its channel name. */
+  inbox: () => Promise<string>;
+  /** Requests left in a list longer than this (nobody popped them) expire with the list. */
+  requestExpiryMs: number;
+  /** How many requests one replier serves at once. */
+  replyConcurrency: number;
+  onBadFrame: (error: unknown) => void;
+  /** Tracks the blocking connections opened here, so that close releases them. */
+  blocking: Set<Redis>;
+}
+
+export class Requests {
+  readonly pending = new PendingReplies();
+  readonly #ctx: RequestContext;
+
+  constructor(ctx: RequestContext) {
+    this.#ctx = ctx;
+  }
+
+  async request(request: Message, signal: AbortSignal): Promise<Message> {
+    const { names, command, settings } = this.#ctx;
+    const inbox = await this.#ctx.inbox();
+    const reply = this.pending.wait(request.id, signal);
+    // The caller awaits `reply` only after the push below; mark it handled meanwhile.
+    reply.catch(() => undefined);
+    try {
+      const pushed = await command.msgPushIfServed(
+        names.requests(request.subject),
+        names.repliers(request.subject),
+        frame(Kind.request, request, inbox),
+        this.#ctx.requestExpiryMs,
+      );
+      if (pushed === 0) this.pending.reject(request.id, new NoRespondersError(request.subject));
+    } catch (error) {
+      this.pending.reject(request.id, connectionError(settings, `sending the request to "${request.subject}" failed`, error));
+    }
+    return reply;
+  }
+
+  /** The inbox hands each reply here. */
+  resolve(message: Message): void {
+    this.pending.resolve(message.id, message);
+  }
+
+  async reply(service: string, serve: Serve): Promise<Stop> {
+    const { settings, names, channels } = this.#ctx;
+    const blocking = await openConnection(settings, 'blocking', POP_SECONDS * 1000);
+    this.#ctx.blocking.add(blocking);
+    const stopped = new AbortController();
+    const serving = this.#serveQueue(blocking, names.requests(service), serve, stopped.signal);
+    let unlisten: Stop;
+    try {
+      unlisten = await channels.listen(names.repliers(service), () => undefined);
+    } catch (error) {
+      stopped.abort();
+      await dropConnection(blocking);
+      this.#ctx.blocking.delete(blocking);
+      throw connectionError(settings, `serving "${service}" failed`, error);
+    }
+    return async () => {
+      // Leave the presence channel first, so that new requests fail fast instead of queueing.
+      await unlisten();
+      stopped.abort();
+      await dropConnection(blocking);
+      this.#ctx.blocking.delete(blocking);
+      await serving;
+    };
+  }
+
+  async #serveQueue(blocking: Redis, list: string, serve: Serve, stopped: AbortSignal): Promise<void> {
+    let serving = 0;
+    let freed: (() => void) | undefined;
+    let failures = 0;
+    const aborted = new Promise<void>((resolve) => stopped.addEventListener('abort', () => resolve(), { once: true }));
+    while (!stopped.aborted) {
+      if (serving >= this.#ctx.replyConcurrency) {
+        // A stop must not wait for handlers that never finish.
+        await Promise.race([new Promise<void>((resolve) => (freed = resolve)), aborted]);
+        continue;
+      }
+      let popped: [Buffer, Buffer] | null;
+      try {
+        popped = await blocking.brpopBuffer(list, POP_SECONDS);
+        failures = 0;
+      } catch {
+        if (stopped.aborted) return;
+        // The connection is retrying on its own; wait a little so a dead server is not polled hot.
+        await sleep(backoff(++failures), stopped);
+        continue;
+      }
+      if (!popped) continue;
+      serving++;
+      void this.#answer(popped[1], serve).finally(() => {
+        serving--;
+        freed?.();
+        freed = undefined;
+      });
+    }
+  }
+
+  async #answer(bytes: Buffer, serve: Serve): Promise<void> {
+    let request: Message;
+    let replyTo: string;
+    try {
+      ({ message: request, replyTo } = unframe(bytes, Kind.request));
+      if (replyTo === '') throw new BadFrameError('a request without a reply-to channel');
+    } catch (error) {
+      this.#ctx.onBadFrame(error);
+      return;
+    }
+    const reply = await serve(request);
+    // A requester that went away no longer listens; its reply is lost, as with any dropped reply.
+    await this.#ctx.command.publish(replyTo, frame(Kind.reply, reply)).catch(() => undefined);
+  }
+}

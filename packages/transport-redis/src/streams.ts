@@ -1,0 +1,197 @@
+// At-least-once publish/subscribe on Redis Streams. A topic is a stream trimmed to about
+// `maxStreamLength` entries; a subscription is a consumer group (its own, a durable one resumed by
+// name, or one shared by a queue group). An entry is acknowledged (XACK) once the core settles it
+// without error; otherwise it stays pending and is read again: at once by the same subscription
+// after a nack or a reconnect, and by any member of the group (XAUTOCLAIM) once it has been idle for
+// `claimIdleMs`, e.g. because the subscriber holding it died.
+
+import { randomUUID } from 'node:crypto';
+import { type BackendSubscribeOptions, type Deliver, Kind, type Message, type Stop } from '@msg/core';
+import type { Redis } from 'ioredis';
+import { type ServerSettings, backoff, connectionError, dropConnection, openConnection, sleep } from './connection.js';
+import { type Names, frame, unframe } from './wire.js';
+
+export interface StreamContext {
+  settings: ServerSettings;
+  names: Names;
+  command: Redis;
+  maxStreamLength: number;
+  keyExpiryMs: number;
+  claimIdleMs: number;
+  onBadFrame: (error: unknown) => void;
+  blocking: Set<Redis>;
+}
+
+/** How long one XREADGROUP waits in the server before the reader looks at its own state again. */
+const POLL_MS = 1000;
+/** Entries read per command at most. */
+const BATCH = 100;
+/** Each stream entry has one field, the envelope. */
+const FIELD = 'm';
+
+export async function publishToStream(ctx: StreamContext, message: Message): Promise<void> {
+  const key = ctx.names.stream(message.subject);
+  // XADD is safe once Redis answers (as safe as the server's persistence settings make it).
+  await Promise.all([
+    ctx.command.xadd(key, 'MAXLEN', '~', ctx.maxStreamLength, '*', FIELD, frame(Kind.publish, message)),
+    ctx.command.pexpire(key, ctx.keyExpiryMs),
+  ]);
+}
+
+export async function subscribeToStream(
+  ctx: StreamContext,
+  topic: string,
+  deliver: Deliver,
+  options: BackendSubscribeOptions,
+): Promise<Stop> {
+  const { command, settings } = ctx;
+  const key = ctx.names.stream(topic);
+  const once = options.queue === undefined && options.durable === undefined;
+  const group = options.queue !== undefined ? `queue.${options.queue}` : options.durable !== undefined ? `durable.${options.durable}` : `once.${randomUUID()}`;
+  // A durable subscription keeps its consumer name, so that it resumes the entries it held.
+  const consumer = options.durable ?? randomUUID();
+  try {
+    // `$`: a new group starts with what is published from now on; an existing one resumes.
+    await command.xgroup('CREATE', key, group, '$', 'MKSTREAM').catch((error: unknown) => {
+      if (!String((error as Error)?.message).startsWith('BUSYGROUP')) throw error;
+    });
+    await command.pexpire(key, ctx.keyExpiryMs);
+  } catch (error) {
+    throw connectionError(settings, `subscribing to "${topic}" failed`, error);
+  }
+  const blocking = await openConnection(settings, 'blocking', POLL_MS);
+  ctx.blocking.add(blocking);
+  const reader = new StreamReader(ctx, blocking, key, group, consumer, deliver, options.maxPending);
+  return async () => {
+    await reader.stop();
+    ctx.blocking.delete(blocking);
+    if (once) await command.xgroup('DESTROY', key, group).catch(() => undefined);
+  };
+}
+
+type Entry = [id: Buffer, fields: Buffer[] | null];
+
+class StreamReader {
+  readonly #ctx: StreamContext;
+  readonly #blocking: Redis;
+  readonly #key: string;
+  readonly #group: string;
+  readonly #consumer: string;
+  readonly #deliver: Deliver;
+  readonly #maxPending: number;
+  readonly #stopped = new AbortController();
+  /** Entries handed to the core and not settled yet. */
+  readonly #inHand = new Set<string>();
+  /** Where reading this consumer's own pending entries goes on; undefined when there is no need. */
+  #historyFrom: string | undefined = '0';
+  #claimCursor = '0-0';
+  #nextClaim = 0;
+  #wake: (() => void) | undefined;
+  readonly #running: Promise<void>;
+
+  constructor(ctx: StreamContext, blocking: Redis, key: string, group: string, consumer: string, deliver: Deliver, maxPending: number) {
+    this.#ctx = ctx;
+    this.#blocking = blocking;
+    this.#key = key;
+    this.#group = group;
+    this.#consumer = consumer;
+    this.#deliver = deliver;
+    this.#maxPending = maxPending;
+    // A read whose reply was lost with the connection left its entries pending here: read them again.
+    blocking.on('ready', () => this.#rereadOwn());
+    this.#running = this.#run();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped.abort();
+    this.#wake?.();
+    await dropConnection(this.#blocking);
+    await this.#running;
+  }
+
+  async #run(): Promise<void> {
+    const signal = this.#stopped.signal;
+    let failures = 0;
+    while (!signal.aborted) {
+      const room = this.#maxPending - this.#inHand.size;
+      if (room <= 0) {
+        await new Promise<void>((resolve) => (this.#wake = resolve));
+        continue;
+      }
+      try {
+        const count = Math.min(room, BATCH);
+        if (this.#historyFrom !== undefined) await this.#readOwn(count, this.#historyFrom);
+        else if (Date.now() >= this.#nextClaim) await this.#claim(count);
+        else await this.#readNew(count);
+        failures = 0;
+      } catch {
+        if (signal.aborted) return;
+        await sleep(backoff(++failures), signal);
+        this.#rereadOwn();
+      }
+    }
+  }
+
+  async #readNew(count: number): Promise<void> {
+    const reply = (await this.#blocking.callBuffer(
+      'XREADGROUP', 'GROUP', this.#group, this.#consumer, 'COUNT', count, 'BLOCK', POLL_MS, 'STREAMS', this.#key, '>',
+    )) as [Buffer, Entry[]][] | null;
+    for (const entry of reply?.[0]?.[1] ?? []) this.#handOver(entry);
+  }
+
+  async #readOwn(count: number, from: string): Promise<void> {
+    const reply = (await this.#blocking.callBuffer(
+      'XREADGROUP', 'GROUP', this.#group, this.#consumer, 'COUNT', count, 'STREAMS', this.#key, from,
+    )) as [Buffer, Entry[]][] | null;
+    const entries = reply?.[0]?.[1] ?? [];
+    const last = entries[entries.length - 1];
+    this.#historyFrom = last ? last[0].toString() : undefined;
+    for (const entry of entries) if (!this.#inHand.has(entry[0].toString())) this.#handOver(entry);
+  }
+
+  async #claim(count: number): Promise<void> {
+    const [cursor, entries] = (await this.#blocking.callBuffer(
+      'XAUTOCLAIM', this.#key, this.#group, this.#consumer, this.#ctx.claimIdleMs, this.#claimCursor, 'COUNT', count,
+    )) as [Buffer, Entry[]];
+    this.#claimCursor = cursor.toString();
+    // A full pass over the pending entries waits for the next period; a partial one goes on at once.
+    this.#nextClaim = this.#claimCursor === '0-0' ? Date.now() + this.#ctx.claimIdleMs / 2 : 0;
+    for (const entry of entries) if (!this.#inHand.has(entry[0].toString())) this.#handOver(entry);
+  }
+
+  #handOver([rawId, fields]: Entry): void {
+    const id = rawId.toString();
+    let message: Message;
+    try {
+      const value = fields?.[1];
+      // A pending entry trimmed away by MAXLEN has no fields left: nothing to deliver.
+      if (value === undefined) return void this.#ack(id);
+      message = unframe(value, Kind.publish).message;
+    } catch (error) {
+      // Redelivering an entry that can never decode would loop forever: report it and let it go.
+      this.#ctx.onBadFrame(error);
+      this.#ack(id);
+      return;
+    }
+    this.#inHand.add(id);
+    this.#deliver(message, (error) => this.#settle(id, error));
+  }
+
+  #settle(id: string, error: unknown): void {
+    this.#inHand.delete(id);
+    if (error === undefined) this.#ack(id);
+    else this.#rereadOwn();
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  #ack(id: string): void {
+    // A lost ack only means one more delivery, which at-least-once allows.
+    this.#ctx.command.xack(this.#key, this.#group, id).catch(() => undefined);
+  }
+
+  #rereadOwn(): void {
+    if (!this.#stopped.signal.aborted) this.#historyFrom = '0';
+  }
+}

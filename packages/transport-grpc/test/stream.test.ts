@@ -84,16 +84,20 @@ describe('stream', () => {
     const replier = await client();
     const requester = await client({ window: 1 });
     let release!: () => void;
+    let arrived!: () => void;
+    const reached = new Promise<void>((resolve) => (arrived = resolve));
     await replier.reply('cancel.svc', async (request) => {
-      if (text(request.data) === 'hold') await new Promise<void>((resolve) => (release = resolve));
+      if (text(request.data) === 'hold') {
+        await new Promise<void>((resolve) => {
+          release = resolve;
+          arrived();
+        });
+      }
       return request.data;
     });
     const controller = new AbortController();
     const held = requester.request('cancel.svc', utf8('hold'), { signal: controller.signal });
-    await new Promise<void>((resolve) => {
-      const wait = () => (release ? resolve() : setImmediate(wait));
-      wait();
-    });
+    await reached;
     controller.abort();
     await expect(held).rejects.toMatchObject({ code: 'ABORTED' });
     release();

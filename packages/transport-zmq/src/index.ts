@@ -1,0 +1,107 @@
+// The ZeroMQ transport: brokerless. Each transport binds its own sockets and finds its peers through
+// a shared Directory (see directory.ts); the patterns live in reqrep.ts, pubsub.ts, survey.ts, bus.ts.
+
+import { type Capabilities, type Transport, type TransportFactory, createTransport, nextId, registerTransport, toMsgError } from '@msg/core';
+import { ZmqBackend } from './backend.js';
+import { type Directory, sharedDirectory } from './directory.js';
+import { Publishing, Subscriptions } from './pubsub.js';
+import { Requester } from './reqrep.js';
+import { type CurveKeys, socketSettings } from './sockets.js';
+import { Answers, Surveys } from './survey.js';
+
+export { Directory, sharedDirectory } from './directory.js';
+export type { DirectoryChange, Publisher } from './directory.js';
+export type { CurveKeys } from './sockets.js';
+
+const MAX_PAYLOAD = 16 * 1024 * 1024;
+
+export const zmqCapabilities: Capabilities = {
+  patterns: ['request', 'publish', 'survey', 'bus'],
+  // A PUB drops a subscriber's copy past its high-water mark; a dead peer loses what it had queued.
+  delivery: 'at-most-once',
+  // One publisher reaches one subscriber over one connection, in order.
+  ordering: 'per-publisher',
+  durable: false,
+  maxPayload: MAX_PAYLOAD,
+  wildcards: true,
+  headers: true,
+  // PUB/SUB has no consumer groups: every subscriber gets every message.
+  queueGroups: false,
+  timing: { surveyDeadlineMs: 250, settleMs: 100 },
+};
+
+export interface ZmqOptions {
+  /** Transports that share a directory find each other. Default: `sharedDirectory()`. */
+  directory?: Directory;
+  /**
+   * Where this transport binds: `tcp://HOST` (ephemeral ports), `ipc:///DIR` (a socket file per
+   * endpoint) or `inproc://NAME`. Default `tcp://127.0.0.1`.
+   */
+  bind?: string;
+  /** An exact endpoint for this transport's publisher, e.g. `tcp://127.0.0.1:5556`, for native subscribers. */
+  publishOn?: string;
+  /** 0 (default): a replier handles each request as it arrives. N: a ROUTER front with N REP workers. */
+  workers?: number;
+  /** CURVE: the network's key pair (`curveKeyPair()` from zeromq); without it nothing gets through. */
+  curve?: CurveKeys;
+  /** Messages queued per peer and direction before a PUB drops or a DEALER waits. Default 100,000. */
+  highWaterMark?: number;
+  /** Milliseconds a closed socket keeps trying to send what it queued. Default 200. */
+  linger?: number;
+  /** Milliseconds a subscribe waits for each publisher to confirm it. Default 2,000. */
+  confirmTimeout?: number;
+}
+
+/** A ZeroMQ transport; see ZmqOptions for where it binds and how it finds its peers. */
+export async function createZmqTransport(options: ZmqOptions = {}): Promise<Transport> {
+  const directory = options.directory ?? sharedDirectory();
+  const bind = options.bind ?? 'tcp://127.0.0.1';
+  const settings = socketSettings({
+    highWaterMark: options.highWaterMark ?? 100_000,
+    linger: options.linger ?? 200,
+    // Room for the meta frame's headers beside the largest payload; a peer sending more is cut off.
+    maxFrame: MAX_PAYLOAD + 1024 * 1024,
+    curve: options.curve,
+  });
+  let publishing: Publishing;
+  try {
+    publishing = await Publishing.open(settings, bind, options.publishOn);
+  } catch (error) {
+    throw toMsgError(error, 'zmq');
+  }
+  directory.addPublisher(publishing.endpoint, { confirms: true });
+  const backend = new ZmqBackend({
+    capabilities: zmqCapabilities,
+    directory,
+    settings,
+    bind,
+    workers: options.workers ?? 0,
+    publishing,
+    subscriptions: new Subscriptions(settings, directory, options.confirmTimeout ?? 2000, nextId()),
+    requester: new Requester(directory, settings),
+    surveys: new Surveys(settings, bind),
+    answers: new Answers(settings),
+  });
+  return createTransport(backend);
+}
+
+/**
+ * `zmq+tcp://HOST[:PORT]` binds on HOST (the publisher on PORT when given), `zmq+ipc:///DIR` binds
+ * socket files in DIR, `zmq+inproc://NAME` stays in the process. `?directory=NAME` picks the
+ * process-wide directory NAME (default `default`).
+ */
+export const zmqTransport: TransportFactory<ZmqOptions> = {
+  schemes: ['zmq+tcp', 'zmq+ipc', 'zmq+inproc'],
+  connect: (url, options) => createZmqTransport({ ...fromUrl(url), ...options }),
+};
+
+function fromUrl(url: URL): ZmqOptions {
+  const directory = sharedDirectory(url.searchParams.get('directory') ?? 'default');
+  const scheme = url.protocol.replace(/:$/, '');
+  if (scheme === 'zmq+ipc') return { directory, bind: `ipc://${url.pathname}` };
+  if (scheme === 'zmq+inproc') return { directory, bind: `inproc://${url.hostname || 'msg'}` };
+  const host = url.hostname || '127.0.0.1';
+  return { directory, bind: `tcp://${host}`, publishOn: url.port ? `tcp://${host}:${url.port}` : undefined };
+}
+
+registerTransport(zmqTransport);

@@ -1,0 +1,199 @@
+// Publish/subscribe plumbing shared by pub/sub, survey questions and the bus. Each transport binds one
+// XPUB and connects one SUB to every publisher in the directory. The first frame is the topic, so
+// libzmq filters by prefix at the publisher; this side then routes each message by its exact topic.
+
+import { type Deliver, type Message, hasWildcard, matchSubject } from '@msg/core';
+import { Subscriber, XPublisher } from 'zeromq';
+import type { Directory, DirectoryChange, Publisher } from './directory.js';
+import { type Frame, type SocketSettings, bindTo, forBinding, forConnecting, send } from './sockets.js';
+import { ACK_PREFIX, Kind, encodeMeta, readMessage } from './wire.js';
+
+type Frames = Buffer[];
+/** Takes a message whose first frame is a topic this route listens to. */
+export type Route = (topic: string, frames: Frames) => void;
+
+/** This transport's publisher. It also answers subscription confirmations (see Subscriptions). */
+export class Publishing {
+  readonly endpoint: string;
+  #socket: XPublisher;
+
+  private constructor(socket: XPublisher, endpoint: string) {
+    this.#socket = socket;
+    this.endpoint = endpoint;
+    void this.#confirmSubscriptions();
+  }
+
+  static async open(settings: SocketSettings, base: string, exact: string | undefined): Promise<Publishing> {
+    const socket = forBinding(new XPublisher(), settings);
+    try {
+      return new Publishing(socket, await bindTo(socket, base, exact));
+    } catch (error) {
+      socket.close();
+      throw error;
+    }
+  }
+
+  /** An XPUB never blocks: past the high-water mark of a subscriber it drops that subscriber's copy. */
+  send(frames: Frame[]): Promise<void> {
+    return send(this.#socket, frames);
+  }
+
+  // A subscriber subscribes to a unique "~ack:" token after its real subscriptions; subscriptions on
+  // one connection are applied in order, so echoing the token tells it the earlier ones are active.
+  async #confirmSubscriptions(): Promise<void> {
+    const endpoint = this.endpoint;
+    try {
+      for await (const [frame] of this.#socket) {
+        if (frame === undefined || frame[0] !== 1) continue;
+        const topic = frame.toString('utf8', 1);
+        if (topic.startsWith(ACK_PREFIX)) await send(this.#socket, [topic, endpoint]);
+      }
+    } catch {
+      // The socket was closed.
+    }
+  }
+
+  close(): void {
+    this.#socket.close();
+  }
+}
+
+interface WildcardRoute {
+  readonly pattern: string;
+  readonly route: Route;
+}
+
+/** This transport's subscriber: one SUB socket, many routes by topic. */
+export class Subscriptions {
+  #socket: Subscriber;
+  #directory: Directory;
+  #exact = new Map<string, Set<Route>>();
+  #wildcards: WildcardRoute[] = [];
+  #unwatch: () => void;
+  #confirmTimeout: number;
+  #tokens = 0;
+  readonly #id: string;
+
+  constructor(settings: SocketSettings, directory: Directory, confirmTimeout: number, id: string) {
+    this.#socket = forConnecting(new Subscriber(), settings);
+    this.#directory = directory;
+    this.#confirmTimeout = confirmTimeout;
+    this.#id = id;
+    for (const publisher of directory.publishers()) this.#socket.connect(publisher.endpoint);
+    this.#unwatch = directory.watch((change) => this.#follow(change));
+    void this.#receive();
+  }
+
+  #follow(change: DirectoryChange): void {
+    if (change.kind !== 'publisher') return;
+    try {
+      if (change.added) this.#socket.connect(change.publisher.endpoint);
+      else this.#socket.disconnect(change.publisher.endpoint);
+    } catch {
+      // Not connected (or already closed): nothing to undo.
+    }
+  }
+
+  async #receive(): Promise<void> {
+    try {
+      for await (const frames of this.#socket) this.#route(frames);
+    } catch {
+      // The socket was closed.
+    }
+  }
+
+  #route(frames: Frames): void {
+    const first = frames[0];
+    if (first === undefined) return;
+    const topic = first.toString();
+    const routes = this.#exact.get(topic);
+    if (routes) for (const route of routes) route(topic, frames);
+    if (this.#wildcards.length > 0 && !topic.startsWith('~')) {
+      for (const { pattern, route } of this.#wildcards) if (matchSubject(pattern, topic)) route(topic, frames);
+    }
+  }
+
+  /**
+   * Routes messages whose topic is `topic` (or matches the wildcard pattern) to `route`, and resolves
+   * once every publisher that confirms subscriptions has applied it.
+   */
+  async listen(topic: string, route: Route): Promise<() => void> {
+    const prefix = subscriptionPrefix(topic);
+    const wildcard = hasWildcard(topic) ? { pattern: topic, route } : undefined;
+    if (wildcard) this.#wildcards.push(wildcard);
+    else addTo(this.#exact, topic, route);
+    this.#socket.subscribe(prefix);
+    await this.#confirm();
+    return () => {
+      if (wildcard) this.#wildcards = this.#wildcards.filter((w) => w !== wildcard);
+      else removeFrom(this.#exact, topic, route);
+      if (!this.#socket.closed) this.#socket.unsubscribe(prefix);
+    };
+  }
+
+  async #confirm(): Promise<void> {
+    const waiting = new Set(this.#directory.publishers().filter((p: Publisher) => p.confirms).map((p) => p.endpoint));
+    if (waiting.size === 0) return;
+    const token = `${ACK_PREFIX}${this.#id}.${++this.#tokens}`;
+    let timer: NodeJS.Timeout | undefined;
+    let done!: () => void;
+    const confirmed = new Promise<void>((resolve) => {
+      done = resolve;
+      // A publisher that vanished without leaving the directory cannot confirm: stop waiting.
+      timer = setTimeout(resolve, this.#confirmTimeout);
+    });
+    const route: Route = (_topic, frames) => {
+      waiting.delete(frames[1]?.toString() ?? '');
+      if (waiting.size === 0) done();
+    };
+    addTo(this.#exact, token, route);
+    this.#socket.subscribe(token);
+    try {
+      await confirmed;
+    } finally {
+      clearTimeout(timer);
+      removeFrom(this.#exact, token, route);
+      if (!this.#socket.closed) this.#socket.unsubscribe(token);
+    }
+  }
+
+  close(): void {
+    this.#unwatch();
+    this.#socket.close();
+  }
+}
+
+/** Delivers messages published to topics that `pattern` matches. */
+export function subscribe(subscriptions: Subscriptions, pattern: string, deliver: Deliver): Promise<() => void> {
+  return subscriptions.listen(pattern, (topic, frames) => {
+    const message = readMessage(topic, frames[1], frames[2]);
+    if (message) deliver(message);
+  });
+}
+
+export function publishFrames(message: Message): Frame[] {
+  return [message.subject, message.data, encodeMeta(Kind.publish, message)];
+}
+
+/**
+ * The prefix libzmq filters by: the topic itself, or for a wildcard pattern the part before its first
+ * wildcard token (`orders.*.eu` subscribes to `orders.`). Prefixes over-match; routes filter exactly.
+ */
+export function subscriptionPrefix(pattern: string): string {
+  if (!hasWildcard(pattern)) return pattern;
+  const tokens = pattern.split('.');
+  const literal = tokens.findIndex((t) => t === '*' || t === '>');
+  return tokens.slice(0, literal).map((t) => `${t}.`).join('');
+}
+
+function addTo(map: Map<string, Set<Route>>, key: string, route: Route): void {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  set.add(route);
+}
+
+function removeFrom(map: Map<string, Set<Route>>, key: string, route: Route): void {
+  const set = map.get(key);
+  set?.delete(route);
+  if (set?.size === 0) map.delete(key);
+}

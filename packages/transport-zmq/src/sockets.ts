@@ -1,0 +1,94 @@
+// How every socket of this transport is set up (limits, security, linger), where it binds, and how it
+// sends.
+
+import { type Readable, type Socket, type Writable, curveKeyPair } from 'zeromq';
+
+export interface CurveKeys {
+  /** Z85 public key of the network: every connecting socket checks the servers it reaches against it. */
+  publicKey: string;
+  /** Z85 secret key of the network: every binding socket proves it holds it. */
+  secretKey: string;
+}
+
+export interface SocketSettings {
+  readonly highWaterMark: number;
+  readonly linger: number;
+  /** Largest frame a receiving socket accepts; a peer that sends more is disconnected. */
+  readonly maxFrame: number;
+  readonly curve: CurveKeys | undefined;
+  /** This transport's own client key pair, used when it connects to a CURVE server. */
+  readonly clientKeys: { publicKey: string; secretKey: string } | undefined;
+}
+
+export function socketSettings(options: { highWaterMark: number; linger: number; maxFrame: number; curve: CurveKeys | undefined }): SocketSettings {
+  return { ...options, clientKeys: options.curve ? curveKeyPair() : undefined };
+}
+
+function configure(socket: Socket, settings: SocketSettings): void {
+  socket.ipv6 = true;
+  socket.linger = settings.linger;
+  if ('sendHighWaterMark' in socket) (socket as Socket & Writable).sendHighWaterMark = settings.highWaterMark;
+  if ('receiveHighWaterMark' in socket) (socket as Socket & Readable).receiveHighWaterMark = settings.highWaterMark;
+  socket.maxMessageSize = settings.maxFrame;
+  // Never block a send (see send below): a PUB and a ROUTER drop anyway, a DEALER refuses at once.
+  if ('sendTimeout' in socket) (socket as Socket & Writable).sendTimeout = 0;
+}
+
+/** A socket that binds: with CURVE it is a server holding the network's secret key. */
+export function forBinding<S extends Socket>(socket: S, settings: SocketSettings): S {
+  configure(socket, settings);
+  if (settings.curve) {
+    socket.curveServer = true;
+    socket.curveSecretKey = settings.curve.secretKey;
+    socket.curvePublicKey = settings.curve.publicKey;
+  }
+  return socket;
+}
+
+/** A socket that connects: with CURVE it talks only to servers that hold the network's secret key. */
+export function forConnecting<S extends Socket>(socket: S, settings: SocketSettings): S {
+  configure(socket, settings);
+  if (settings.curve && settings.clientKeys) {
+    socket.curveServerKey = settings.curve.publicKey;
+    socket.curvePublicKey = settings.clientKeys.publicKey;
+    socket.curveSecretKey = settings.clientKeys.secretKey;
+  }
+  return socket;
+}
+
+let endpointCounter = 0;
+
+/**
+ * Binds `socket` to `endpoint` when it names one exactly, or else to a fresh endpoint under the base
+ * (`tcp://host` gets an ephemeral port, `ipc://dir` and `inproc://name` a unique suffix), and
+ * returns the address peers connect to.
+ */
+export async function bindTo(socket: Socket, base: string, exact?: string): Promise<string> {
+  const endpoint = exact ?? freshEndpoint(base);
+  await socket.bind(endpoint);
+  return socket.lastEndpoint ?? endpoint;
+}
+
+function freshEndpoint(base: string): string {
+  endpointCounter++;
+  const unique = `msg-${process.pid}-${endpointCounter}`;
+  if (base.startsWith('tcp://')) return `${base.replace(/:\d+$/, '')}:*`;
+  if (base.startsWith('ipc://')) return `${base.replace(/\/+$/, '')}/${unique}.sock`;
+  if (base.startsWith('inproc://')) return `${base}-${unique}`;
+  return base;
+}
+
+/**
+ * Sends without waiting: every socket here has a send timeout of 0, so libzmq queues the frames at once
+ * or refuses them (EAGAIN at the high-water mark), and no send ever blocks the next one. A socket
+ * closed meanwhile rejects instead of throwing.
+ */
+export function send(socket: Socket & Writable, frames: Frame[]): Promise<void> {
+  try {
+    return socket.send(frames);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+export type Frame = string | Uint8Array;

@@ -1,0 +1,71 @@
+// Sending on a fixed schedule (open loop): message i is due at start + i × interval, whatever the
+// replies do. A late sender catches up in bursts; it never skips, and never waits on a reply.
+import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
+
+export const now = (): bigint => process.hrtime.bigint();
+
+export interface Schedule {
+  startNs: bigint;
+  intervalNs: bigint;
+  /** Whether to send message i, due at intendedNs. Returning false ends the schedule. */
+  more(i: number, intendedNs: bigint): boolean;
+  send(i: number, intendedNs: bigint): void;
+}
+
+export async function openLoop(schedule: Schedule): Promise<number> {
+  let i = 0;
+  for (;;) {
+    let burst = 0;
+    let t = now();
+    for (let due = schedule.startNs + BigInt(i) * schedule.intervalNs; due <= t; due = schedule.startNs + BigInt(i) * schedule.intervalNs) {
+      if (!schedule.more(i, due)) return i;
+      schedule.send(i, due);
+      i++;
+      if (++burst >= 256) {
+        await yieldToLoop();
+        burst = 0;
+        t = now();
+      }
+    }
+    const next = schedule.startNs + BigInt(i) * schedule.intervalNs;
+    if (!schedule.more(i, next)) return i;
+    const aheadMs = Number(next - now()) / 1e6;
+    if (aheadMs > 1.5) await sleep(aheadMs - 1);
+    else await yieldToLoop();
+  }
+}
+
+/** Limits the promises in flight: `add` waits while `limit` are pending. */
+export class Window {
+  #inFlight = 0;
+  #waiter?: () => void;
+  readonly #limit: number;
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Tracks `work` (when it is a promise); resolves when there is room for more. */
+  async add(work: Promise<unknown> | unknown): Promise<void> {
+    if (!(work instanceof Promise)) return;
+    this.#inFlight++;
+    work.then(this.#done, this.#done);
+    if (this.#inFlight >= this.#limit) await new Promise<void>((resolve) => (this.#waiter = resolve));
+  }
+
+  /** Resolves when nothing is in flight. */
+  async drain(): Promise<void> {
+    while (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#waiter = resolve));
+  }
+
+  readonly #done = (): void => {
+    this.#inFlight--;
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    waiter?.();
+  };
+}

@@ -1,0 +1,51 @@
+// One result per measured point: a transport, a workload and its swept parameter, one repetition.
+import type { DriverKind } from './drivers/index.js';
+import type { IntervalPoint, LatencySummary } from './histogram.js';
+import type { ProcessStats } from './machine.js';
+
+export const WORKLOADS = ['pubsub', 'echo', 'stream', 'survey', 'bus'] as const;
+export type Workload = (typeof WORKLOADS)[number];
+
+export interface Result {
+  transport: string;
+  kind: DriverKind;
+  baselineOf?: string;
+  workload: Workload;
+  repetition: number;
+  /** The swept parameter of this point: clients, window, respondents or members. */
+  point: { name: string; value: number } | undefined;
+  status: 'ok' | 'failed' | 'skipped';
+  error?: string;
+  size: number;
+  rate?: number;
+  sent?: number;
+  received?: number;
+  lost?: number;
+  duplicated?: number;
+  reordered?: number;
+  /** Requests that failed (timeouts, errors) or surveys that missed a respondent. */
+  failed?: number;
+  /** Messages (or requests, surveys) per second at the sender and at the receiver. */
+  senderRate?: number;
+  receiverRate?: number;
+  senderMBps?: number;
+  receiverMBps?: number;
+  /** Latency from the intended send time (corrected for coordinated omission), in µs. */
+  latency?: LatencySummary;
+  /** Latency from the actual send time (service time), in µs. */
+  uncorrected?: LatencySummary;
+  /** Actual minus intended send time, in µs. */
+  sendDelay?: LatencySummary;
+  /** Encoded HDR histograms (compressed base64), to merge or to print as spectra. */
+  histograms: { corrected?: string; uncorrected?: string; sendDelay?: string };
+  intervals?: IntervalPoint[];
+  /** pubsub: latency by consecutive slice of the sequence (latency against message count). */
+  slices?: { upTo: number; count: number; p50: number; p99: number; max: number }[];
+  /** stream: replies that resolved out of send order. */
+  outOfOrder?: number;
+  processes: ProcessStats[];
+}
+
+export function label(r: { workload: string; point?: { name: string; value: number } | undefined }): string {
+  return r.point ? `${r.workload} ${r.point.name}=${r.point.value}` : r.workload;
+}

@@ -1,0 +1,84 @@
+// bus, worker side: M members, each on its own connection, all sending at once; every member should
+// receive every other member's messages exactly once.
+import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
+import type { BusMember } from '@msg/core';
+import type { Job } from '../protocol.js';
+import type { RoleContext } from '../role.js';
+import { IntervalRecorder, encode } from '../histogram.js';
+import { Phase, newPayload, readStamp, stamp } from '../payload.js';
+import { Window, now } from '../pace.js';
+
+export async function bus(ctx: RoleContext, job: Extract<Job, { role: 'bus' }>): Promise<Record<string, unknown>> {
+  const first = await ctx.open(job.driver, 'bind', undefined, job);
+  const links = [first];
+  for (let m = 1; m < job.members; m++) links.push(await ctx.open(job.driver, 'connect', first.address, job));
+  const members: BusMember[] = [];
+  for (const link of links) {
+    if (!link.transport) throw new Error(`${job.driver} has no bus pattern`);
+    const member = await link.transport.join(job.group);
+    ctx.defer(() => member.leave());
+    members.push(member);
+  }
+  ctx.post({ type: 'ready' });
+  const { epochNs } = await ctx.next('go', 60_000);
+
+  const perMember = Math.max(1, Math.floor(job.messages / job.members));
+  const expected = perMember * job.members * (job.members - 1);
+  const latency = new IntervalRecorder(epochNs);
+  let delivered = 0;
+  let lastNs = 0n;
+  // One bit per (receiver, sender, seq) to count duplicates.
+  const seen = new Uint8Array(Math.ceil((job.members * job.members * perMember) / 8));
+  let duplicated = 0;
+
+  const startNs = now();
+  const receiving = members.map(async (member, receiver) => {
+    for await (const message of member) {
+      const t = now();
+      const s = readStamp(message.data);
+      if (!s || s.phase !== Phase.Measured) continue;
+      const sender = s.seq % job.members;
+      const bit = (receiver * job.members + sender) * perMember + Math.floor(s.seq / job.members);
+      if (seen[bit >> 3]! & (1 << (bit & 7))) {
+        duplicated++;
+        continue;
+      }
+      seen[bit >> 3]! |= 1 << (bit & 7);
+      delivered++;
+      lastNs = t;
+      latency.record(t - s.sentNs, t);
+      ctx.progress(delivered);
+    }
+  });
+  void Promise.all(receiving).catch(() => undefined);
+
+  const endBy = startNs + BigInt(job.timeLimitMs) * 1_000_000n;
+  const template = newPayload(job.size);
+  let sent = 0;
+  await Promise.all(
+    members.map(async (member, m) => {
+      const window = new Window(256);
+      for (let i = 0; i < perMember && !ctx.signal.aborted && now() < endBy; i++) {
+        const t = now();
+        // seq encodes the sender: seq = i × M + m.
+        await window.add(member.send(stamp(template.slice(), Phase.Measured, i * job.members + m, t, t)).catch(() => undefined));
+        sent++;
+        if ((i & 127) === 127) await yieldToLoop();
+      }
+      await window.drain();
+    }),
+  );
+  const giveUp = now() + BigInt(Math.max(job.settleMs * 4, 5_000)) * 1_000_000n;
+  let lastCount = -1;
+  let quietSince = now();
+  while (delivered < expected && now() < giveUp && !ctx.signal.aborted) {
+    if (delivered !== lastCount) {
+      lastCount = delivered;
+      quietSince = now();
+    } else if (now() - quietSince > BigInt(job.settleMs) * 1_000_000n) {
+      break;
+    }
+    await sleep(10);
+  }
+  return { sent, expected, delivered, lost: expected - delivered, duplicated, seconds: Number((lastNs || now()) - startNs) / 1e9, latency: encode(latency.total) };
+}

@@ -1,0 +1,145 @@
+// pubsub, worker side: a publisher that stamps each message with its sequence number and send time,
+// and a subscriber that measures latency and counts lost, duplicated and reordered messages.
+import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
+import type { Job } from '../protocol.js';
+import type { RoleContext } from '../role.js';
+import { IntervalRecorder, encode, newHistogram, recordNs } from '../histogram.js';
+import { Phase, newPayload, readStamp, stamp } from '../payload.js';
+import { Window, now, openLoop } from '../pace.js';
+
+/** Latency is also kept for this many consecutive slices of the sequence (latency against count). */
+const SLICES = 20;
+
+export async function subscriber(ctx: RoleContext, job: Extract<Job, { role: 'sub' }>): Promise<Record<string, unknown>> {
+  const link = await ctx.open(job.driver, 'bind', undefined, job);
+  const n = job.messages;
+  const seen = new Uint8Array(n);
+  let received = 0;
+  let duplicated = 0;
+  let reordered = 0;
+  let foreign = 0;
+  let maxSeq = -1;
+  let firstNs = 0n;
+  let lastNs = 0n;
+  let lastAnyNs = 0n;
+  let warm = false;
+  let measuring: { corrected: IntervalRecorder; uncorrected: IntervalRecorder } | undefined = undefined;
+  const slices = Array.from({ length: SLICES }, () => newHistogram());
+
+  await link.subscribe(job.topic, (data) => {
+    const t = now();
+    lastAnyNs = t;
+    const s = readStamp(data);
+    if (!s) {
+      foreign++;
+      return;
+    }
+    if (s.phase === Phase.Warmup) {
+      if (!warm) {
+        warm = true;
+        ctx.post({ type: 'warm' });
+      }
+      return;
+    }
+    if (s.phase !== Phase.Measured || !measuring || s.seq >= n) {
+      foreign++;
+      return;
+    }
+    if (seen[s.seq]) {
+      duplicated++;
+      return;
+    }
+    seen[s.seq] = 1;
+    received++;
+    if (s.seq < maxSeq) reordered++;
+    else maxSeq = s.seq;
+    if (firstNs === 0n) firstNs = t;
+    lastNs = t;
+    measuring.corrected.record(t - s.intendedNs, t);
+    measuring.uncorrected.record(t - s.sentNs, t);
+    recordNs(slices[Math.min(SLICES - 1, Math.floor((s.seq * SLICES) / n))]!, t - s.intendedNs);
+    ctx.progress(received);
+  });
+  ctx.post({ type: 'ready', address: link.address });
+
+  const go = await ctx.next('go', 60_000);
+  measuring = { corrected: new IntervalRecorder(go.epochNs), uncorrected: new IntervalRecorder(go.epochNs) };
+  await ctx.next('finish', job.timeLimitMs + 30_000);
+  // The publisher is done: wait for the rest, until nothing has arrived for settleMs.
+  const settleNs = BigInt(job.settleMs) * 1_000_000n;
+  const giveUp = now() + BigInt(Math.max(job.settleMs * 4, 5_000)) * 1_000_000n;
+  lastAnyNs = now();
+  while (received < n && now() - lastAnyNs < settleNs && now() < giveUp && !ctx.signal.aborted) await sleep(10);
+  ctx.post({ type: 'progress', count: received });
+
+  return {
+    received,
+    lost: n - received,
+    duplicated,
+    reordered,
+    foreign,
+    firstNs,
+    lastNs,
+    corrected: encode(measuring.corrected.total),
+    uncorrected: encode(measuring.uncorrected.total),
+    correctedIntervals: measuring.corrected.encodeIntervals(),
+    slices: slices.map((h) => ({ count: h.totalCount, p50: h.getValueAtPercentile(50), p99: h.getValueAtPercentile(99), max: h.maxValue })),
+  };
+}
+
+export async function publisher(ctx: RoleContext, job: Extract<Job, { role: 'pub' }>): Promise<Record<string, unknown>> {
+  const link = await ctx.open(job.driver, 'connect', job.address, job);
+  const template = newPayload(job.size);
+  ctx.post({ type: 'ready' });
+
+  // Warm-up: a trickle of marked messages until the subscriber has seen one and the bench says go.
+  await ctx.next('warm', 60_000);
+  let warmSeq = 0;
+  const warmUntil = Date.now() + 30_000;
+  while (!ctx.has('go') && Date.now() < warmUntil && !ctx.signal.aborted) {
+    const t = now();
+    await link.publish(job.topic, stamp(template.slice(), Phase.Warmup, warmSeq++, t, t));
+    await sleep(2);
+  }
+  const { epochNs } = await ctx.next('go', 1_000);
+
+  const sendDelay = new IntervalRecorder(epochNs);
+  const window = new Window(1024);
+  const startNs = now();
+  const endBy = startNs + BigInt(job.timeLimitMs) * 1_000_000n;
+  let sent = 0;
+  let failed = 0;
+  const send = (i: number, intendedNs: bigint): unknown => {
+    const t = now();
+    sendDelay.record(t - intendedNs, t);
+    sent++;
+    ctx.progress(sent);
+    try {
+      const done = link.publish(job.topic, stamp(template.slice(), Phase.Measured, i, intendedNs, t));
+      return done instanceof Promise ? done.catch(() => void failed++) : done;
+    } catch {
+      failed++;
+      return undefined;
+    }
+  };
+
+  if (job.rate) {
+    await openLoop({
+      startNs,
+      intervalNs: BigInt(Math.round(1e9 / job.rate)),
+      more: (i) => i < job.messages && now() < endBy && !ctx.signal.aborted,
+      send: (i, intendedNs) => void window.add(send(i, intendedNs)),
+    });
+  } else {
+    for (let i = 0; i < job.messages && !ctx.signal.aborted; i++) {
+      await window.add(send(i, now()));
+      if ((i & 255) === 255) {
+        await yieldToLoop();
+        if (now() > endBy) break;
+      }
+    }
+  }
+  await Promise.race([window.drain(), sleep(10_000)]);
+  const endNs = now();
+  return { sent, failed, truncated: sent < job.messages, startNs, endNs, warmupMessages: warmSeq, sendDelay: encode(sendDelay.total) };
+}

@@ -16,7 +16,7 @@ export function openAdmin(): Redis {
 
 /** Ids of the connections named `<connectionName>:<role>`, i.e. those of one test's transports. */
 export async function connectionIds(admin: Redis, connectionName: string): Promise<string[]> {
-  const list = await admin.client('LIST');
+  const list = (await admin.client('LIST')) as string;
   return list
     .split('\n')
     .filter((line) => line.includes(` name=${connectionName}:`))

@@ -1,0 +1,233 @@
+// One connection to RabbitMQ, kept up. amqplib's recovery reconnects with backoff; every channel we
+// keep (the publisher's, the reply inbox's, each consumer's) is opened again on the new connection,
+// and again on the same connection when the broker closed just that channel (a channel error).
+
+import { ConnectionError, type MsgError } from '@msg/core';
+import { type Channel, type ChannelModel, type Options, type RecoveringChannelModel, type SocketOptions, connect } from 'amqplib';
+import { scrub, toCoreError } from './errors.js';
+
+export interface ChannelRole {
+  /** What the channel is for, as errors say it: `publishing`, `serving "orders"`. */
+  readonly purpose: string;
+  /** Publisher confirms on this channel. */
+  readonly confirm?: boolean;
+  /** Prepares a fresh channel: declares, binds, consumes. */
+  setup(channel: Channel): Promise<void>;
+  /** The channel is gone; what was in flight on it will not complete. */
+  lost?(error: MsgError): void;
+}
+
+export interface ConnectionSettings {
+  readonly server: Options.Connect;
+  readonly socket: SocketOptions;
+  readonly reconnect: { readonly initialDelayMs: number; readonly maxDelayMs: number };
+  /** Strings that never appear in errors: the password. */
+  readonly secrets: readonly string[];
+  /** Where we connect, without secrets, for messages: `amqp://user@host:port/vhost`. */
+  readonly where: string;
+  /** Errors no caller waits for: a lost connection, a channel that could not be reopened. */
+  readonly report: (error: MsgError) => void;
+}
+
+// Why the broker closed a channel, kept until a publish confirm or a consumer asks.
+const closeReasons = new WeakMap<Channel, Error>();
+
+/** The broker's reason for closing `channel`, when it gave one. */
+export function closeReason(channel: Channel): Error | undefined {
+  return closeReasons.get(channel);
+}
+
+export class BrokerConnection {
+  readonly settings: ConnectionSettings;
+  #recovering: RecoveringChannelModel | undefined;
+  #model: ChannelModel | undefined;
+  #lost: MsgError | undefined;
+  #closing = false;
+  readonly #kept = new Set<KeptChannel>();
+  /** Work that must finish on the open connection before it closes (see KeptChannel.close). */
+  readonly #finishing = new Set<Promise<void>>();
+
+  private constructor(settings: ConnectionSettings) {
+    this.settings = settings;
+  }
+
+  static async open(settings: ConnectionSettings): Promise<BrokerConnection> {
+    const connection = new BrokerConnection(settings);
+    await connection.#start();
+    return connection;
+  }
+
+  async #start(): Promise<void> {
+    const { initialDelayMs, maxDelayMs } = this.settings.reconnect;
+    const recovering = await connect(this.settings.server, {
+      ...this.settings.socket,
+      recovery: {
+        initialDelay: initialDelayMs,
+        maxDelay: maxDelayMs,
+        // The first connection fails at once, so a wrong password or a dead broker is reported
+        // to the caller instead of retried in the background forever.
+        initialMaxRetries: 0,
+        waitForConnect: false,
+        setup: (model: ChannelModel) => this.#restore(model),
+      },
+    });
+    this.#recovering = recovering;
+    recovering.on('error', () => undefined); // the 'disconnect' that follows reports it
+    recovering.on('disconnect', (error: Error) => {
+      this.#model = undefined;
+      this.#lost = this.translate(error, `the connection to RabbitMQ at ${this.settings.where} was lost; reconnecting`);
+      this.settings.report(this.#lost);
+    });
+    try {
+      await recovering.waitForConnect();
+    } catch (error) {
+      await recovering.close().catch(() => undefined);
+      throw this.#refused(error);
+    }
+  }
+
+  #refused(error: unknown): MsgError {
+    const { where } = this.settings;
+    const message = error instanceof Error ? scrub(error, this.settings.secrets).message : String(error);
+    if (/ACCESS.REFUSED/.test(message)) {
+      return new ConnectionError(`RabbitMQ at ${where} refused the login: wrong username or password, or no access to the vhost`, { cause: error });
+    }
+    return new ConnectionError(`could not connect to RabbitMQ at ${where}: ${message}`, { cause: error });
+  }
+
+  /** Runs on every new connection, before it is used: opens every kept channel on it again. */
+  async #restore(model: ChannelModel): Promise<void> {
+    let closed = false;
+    model.on('error', () => undefined); // reported through the recovering wrapper's 'disconnect'
+    model.once('close', () => (closed = true));
+    for (const kept of this.#kept) {
+      try {
+        await kept.open(model);
+      } catch (error) {
+        this.settings.report(this.translate(error, `reopening the channel for ${kept.purpose} after a reconnect`));
+      }
+    }
+    // A connection that died while we restored would never report its close again: retry instead.
+    if (closed) throw new Error('the connection closed while its channels were being restored');
+    this.#model = model;
+    this.#lost = undefined;
+  }
+
+  translate(error: unknown, doing: string): MsgError {
+    return toCoreError(scrub(error, this.settings.secrets), doing);
+  }
+
+  /** The error for an operation attempted while there is no connection. */
+  notConnected(purpose: string): MsgError {
+    if (this.#closing) return new ConnectionError(`${purpose}: the connection to RabbitMQ is closing`);
+    return new ConnectionError(`${purpose}: not connected to RabbitMQ at ${this.settings.where} (${this.#lost?.message ?? 'reconnecting'})`, { cause: this.#lost });
+  }
+
+  isCurrent(model: ChannelModel): boolean {
+    return !this.#closing && this.#model === model;
+  }
+
+  /** Opens a channel for `role` now and keeps it open until closed. */
+  async keep(role: ChannelRole): Promise<KeptChannel> {
+    const model = this.#model;
+    if (!model || this.#closing) throw this.notConnected(role.purpose);
+    const kept = new KeptChannel(this, role);
+    this.#kept.add(kept);
+    try {
+      await kept.open(model);
+    } catch (error) {
+      this.#kept.delete(kept);
+      throw this.translate(error, role.purpose);
+    }
+    return kept;
+  }
+
+  forget(kept: KeptChannel): void {
+    this.#kept.delete(kept);
+  }
+
+  /** Runs `work` on the next turn of the event loop; close waits for it. */
+  later(work: () => Promise<void>): void {
+    const done = new Promise<void>((resolve) => setImmediate(resolve)).then(work).catch(() => undefined);
+    this.#finishing.add(done);
+    void done.then(() => this.#finishing.delete(done));
+  }
+
+  async close(): Promise<void> {
+    this.#closing = true;
+    this.#kept.clear();
+    await Promise.all(this.#finishing);
+    await this.#recovering?.close().catch(() => undefined);
+  }
+}
+
+/** A channel that is reopened when it is lost, until it is closed on purpose. */
+export class KeptChannel {
+  readonly #connection: BrokerConnection;
+  readonly #role: ChannelRole;
+  #current: Channel | undefined;
+  #stopped = false;
+
+  constructor(connection: BrokerConnection, role: ChannelRole) {
+    this.#connection = connection;
+    this.#role = role;
+  }
+
+  get purpose(): string {
+    return this.#role.purpose;
+  }
+
+  /** The open channel; throws ConnectionError while there is none (reconnecting). */
+  get channel(): Channel {
+    if (!this.#current) throw this.#connection.notConnected(this.#role.purpose);
+    return this.#current;
+  }
+
+  async open(model: ChannelModel): Promise<void> {
+    const channel = this.#role.confirm ? await model.createConfirmChannel() : await model.createChannel();
+    // amqplib emits 'error' when the broker closes a channel; without a listener it would throw.
+    channel.on('error', (error: Error) => closeReasons.set(channel, error));
+    channel.on('close', () => this.#closed(channel, model));
+    try {
+      await this.#role.setup(channel);
+    } catch (error) {
+      await channel.close().catch(() => undefined);
+      throw error;
+    }
+    if (this.#stopped) await channel.close().catch(() => undefined);
+    else this.#current = channel;
+  }
+
+  #closed(channel: Channel, model: ChannelModel): void {
+    if (channel !== this.#current) return;
+    this.#current = undefined;
+    // Deferred so that a lost connection is known (its 'disconnect' follows in the same tick) and
+    // the channel is not reopened on a connection that is gone.
+    setImmediate(() => {
+      const reason = closeReason(channel);
+      this.#role.lost?.(reason ? this.#connection.translate(reason, this.#role.purpose) : this.#connection.notConnected(this.#role.purpose));
+      if (this.#stopped || !this.#connection.isCurrent(model)) return;
+      this.open(model).catch((error: unknown) => {
+        this.#connection.settings.report(this.#connection.translate(error, `reopening the channel for ${this.#role.purpose}`));
+      });
+    });
+  }
+
+  /**
+   * Stops keeping the channel. `cancel` (stop consuming) runs on it now; `finish` (delete a queue)
+   * and the close follow on the next turn: the core settles (acks or nacks) the messages it still
+   * holds as soon as the stop resolves, and those settles need the channel open.
+   */
+  async close(cancel?: (channel: Channel) => Promise<unknown>, finish?: (channel: Channel) => Promise<unknown>): Promise<void> {
+    this.#stopped = true;
+    this.#connection.forget(this);
+    const channel = this.#current;
+    this.#current = undefined;
+    if (!channel) return;
+    await cancel?.(channel).catch(() => undefined);
+    this.#connection.later(async () => {
+      await finish?.(channel).catch(() => undefined);
+      await channel.close().catch(() => undefined);
+    });
+  }
+}

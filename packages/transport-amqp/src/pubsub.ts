@@ -1,0 +1,74 @@
+// Publish/subscribe on one topic exchange. Each subscription consumes a queue of its own bound with
+// its pattern; a queue group's members share one queue; a durable subscription's queue is named by
+// it and outlives its subscriber. Which queue, and how long it lives, depends on the profile.
+
+import { type BackendSubscribeOptions, type Deliver, type Stop, nextId } from '@msg/core';
+import type { Channel, Options } from 'amqplib';
+import type { BrokerConnection } from './connection.js';
+import { consume } from './consumer.js';
+import { TOPIC_EXCHANGE, bindingKey, durableQueue, groupQueue } from './names.js';
+import { toMessage } from './wire.js';
+
+export interface QueuePolicy {
+  /** At-least-once: manual acks, persistent messages, queues that outlive a lost connection. */
+  readonly confirmed: boolean;
+  /** At-least-once: how long the broker keeps a subscription's queue while nobody consumes it. */
+  readonly expiresMs: number;
+  /** RabbitMQ's x-max-length on subscription queues; none: a queue grows until the broker's limits. */
+  readonly maxLength: number | undefined;
+}
+
+interface QueuePlan {
+  name: string;
+  options: Options.AssertQueue;
+  /** What unsubscribe does to the queue. */
+  remove?: (channel: Channel, name: string) => Promise<unknown>;
+}
+
+function planQueue(policy: QueuePolicy, pattern: string, options: BackendSubscribeOptions): QueuePlan {
+  const args: Record<string, unknown> = {};
+  if (policy.maxLength !== undefined) {
+    args['x-max-length'] = policy.maxLength;
+    // At-least-once may not drop: the broker nacks the publish instead, and it rejects.
+    args['x-overflow'] = policy.confirmed ? 'reject-publish' : 'drop-head';
+  }
+  if (options.durable !== undefined) {
+    return { name: durableQueue(options.durable), options: { durable: true, arguments: args } };
+  }
+  if (!policy.confirmed) {
+    // At-most-once: the queue lives as long as its consumers; a lost connection loses it.
+    if (options.queue !== undefined) return { name: groupQueue(options.queue, pattern), options: { autoDelete: true, arguments: args } };
+    return { name: '', options: { exclusive: true, autoDelete: true, arguments: args } };
+  }
+  // At-least-once: the queue survives a lost connection, so what was published while the
+  // subscriber reconnects waits for it; it expires if the subscriber never comes back.
+  const survives = { durable: true, arguments: { ...args, 'x-expires': policy.expiresMs } };
+  if (options.queue !== undefined) {
+    // The last member to leave deletes the group's queue; the broker refuses while others consume.
+    return { name: groupQueue(options.queue, pattern), options: survives, remove: (channel, name) => channel.deleteQueue(name, { ifUnused: true }) };
+  }
+  return { name: `msg.sub.${nextId()}`, options: survives, remove: (channel, name) => channel.deleteQueue(name) };
+}
+
+export function subscribe(
+  connection: BrokerConnection,
+  policy: QueuePolicy,
+  pattern: string,
+  deliver: Deliver,
+  options: BackendSubscribeOptions,
+): Promise<Stop> {
+  const plan = planQueue(policy, pattern, options);
+  const key = bindingKey(pattern);
+  return consume(connection, {
+    purpose: `subscribing to "${pattern}"`,
+    prefetch: policy.confirmed ? options.maxPending : undefined,
+    declare: async (channel) => {
+      await channel.assertExchange(TOPIC_EXCHANGE, 'topic', { durable: true });
+      const { queue } = await channel.assertQueue(plan.name, plan.options);
+      await channel.bindQueue(queue, TOPIC_EXCHANGE, key);
+      return queue;
+    },
+    onDelivery: (delivery, settle) => deliver(toMessage(delivery, delivery.fields.routingKey), settle),
+    remove: plan.remove,
+  });
+}

@@ -39,6 +39,15 @@ class Replier {
         );
       }
     });
+    const refused = (event: { error: Error }) =>
+      this.pending.rejectAll(
+        new ConnectionError(`zmq: ${endpoint}, a replier of "${service}", refused the security handshake (${event.error.message}); check the CURVE keys`, {
+          cause: event.error,
+        }),
+      );
+    this.dealer.events.on('handshake:error:protocol', refused);
+    this.dealer.events.on('handshake:error:auth', refused);
+    this.dealer.events.on('handshake:error:other', refused);
     this.dealer.events.on('handshake', () => {
       this.up = true;
     });

@@ -1,0 +1,170 @@
+// The nanomsg transport: native REQ/REP, PUB/SUB, SURVEYOR/RESPONDENT and BUS sockets, brokerless.
+// Transports find each other by name through a shared Directory; native peers are added to it by
+// endpoint. PIPELINE and PAIR are offered beside the Transport as plain byte channels.
+
+import {
+  type Backend,
+  type BusLink,
+  type Capabilities,
+  type Deliver,
+  type Message,
+  type Serve,
+  type Stop,
+  type Transport,
+  type TransportFactory,
+  createTransport,
+  registerTransport,
+} from '@msg/core';
+import { Bus } from './bus.js';
+import { type Directory, defaultDirectory } from './directory.js';
+import { newEndpoint } from './endpoints.js';
+import { Mesh } from './mesh.js';
+import { PubSub } from './pubsub.js';
+import { Requests, serveRequests } from './reqrep.js';
+import type { SocketSettings } from './socket.js';
+import { Respondent, Surveys } from './survey.js';
+import type { Wire } from './wire.js';
+
+export { Directory, defaultDirectory } from './directory.js';
+export type { PeerEndpoints } from './directory.js';
+export { createPair, createPuller, createPusher } from './channel.js';
+export type { ChannelOptions, Pair, Puller, Pusher } from './channel.js';
+
+const MiB = 1024 * 1024;
+
+/** With the msg envelope (the default): ids and headers travel. */
+export const nanomsgCapabilities: Capabilities = {
+  patterns: ['request', 'publish', 'survey', 'bus'],
+  // PUB, BUS and SURVEYOR drop a frame for a peer whose buffer is full; nothing is resent.
+  delivery: 'at-most-once',
+  // One pipe per pair of peers, and nanomsg keeps a pipe's order.
+  ordering: 'per-publisher',
+  durable: false,
+  maxPayload: 8 * MiB,
+  // SUB filters by prefix; the core matches the rest of the pattern.
+  wildcards: true,
+  headers: true,
+  queueGroups: false,
+  timing: { surveyDeadlineMs: 300, settleMs: 100 },
+};
+
+/** With `wire: 'plain'`: bare payloads, as native peers send them, so no headers. */
+export const nanomsgPlainCapabilities: Capabilities = { ...nanomsgCapabilities, headers: false };
+
+export interface NanomsgOptions {
+  /** Transports sharing a directory find each other's services and topics. Default: one per process. */
+  directory?: Directory;
+  /**
+   * Where sockets listen when `bind` names no endpoint: `ipc` (default; socket files in the OS temp
+   * dir), `ipc:///some/dir`, `inproc`, or `tcp://HOST` (a free port each, e.g. `tcp://127.0.0.1`).
+   */
+  listen?: string;
+  /** Fixed endpoints, for native peers to connect to. */
+  bind?: {
+    publish?: string;
+    survey?: string;
+    bus?: string;
+    /** Service name to the endpoint of its REP socket. */
+    reply?: Record<string, string>;
+  };
+  /** `envelope` (default): id and headers travel in the msg envelope. `plain`: the payload alone. */
+  wire?: Wire;
+  /** Requests in flight per service, each on its own REQ socket; more wait for a free one. Default 64. */
+  maxInFlight?: number;
+  /** How long starting waits for its links to every peer of the directory. Default 5000 ms. */
+  linkTimeoutMs?: number;
+  /** Send and receive buffer per socket, in bytes. Default 1 MiB. */
+  bufferBytes?: number;
+}
+
+class NanomsgBackend implements Backend {
+  readonly name = 'nanomsg';
+
+  constructor(
+    readonly capabilities: Capabilities,
+    readonly options: Required<Pick<NanomsgOptions, 'directory' | 'listen' | 'linkTimeoutMs'>> & NanomsgOptions,
+    readonly settings: SocketSettings,
+    readonly mesh: Mesh,
+    readonly requests: Requests,
+    readonly pubsub: PubSub,
+    readonly surveys: Surveys,
+    readonly bus: Bus,
+  ) {}
+
+  request(request: Message, signal: AbortSignal): Promise<Message> {
+    return this.requests.request(request, signal);
+  }
+
+  async reply(service: string, serve: Serve): Promise<Stop> {
+    const endpoint = this.options.bind?.reply?.[service] ?? (await newEndpoint(this.options.listen));
+    return serveRequests(this.options.directory, this.settings, service, endpoint, serve);
+  }
+
+  publish(message: Message): Promise<void> {
+    return this.pubsub.publish(message);
+  }
+
+  subscribe(pattern: string, deliver: Deliver): Promise<Stop> {
+    return this.pubsub.subscribe(pattern, deliver);
+  }
+
+  survey(question: Message, deliver: Deliver, signal: AbortSignal): Promise<void> {
+    return this.surveys.survey(question, deliver, signal);
+  }
+
+  respond(topic: string, serve: Serve): Promise<Stop> {
+    return new Respondent(this.mesh, topic, serve).start(this.options.linkTimeoutMs);
+  }
+
+  join(group: string, deliver: Deliver): Promise<BusLink> {
+    return this.bus.join(group, deliver);
+  }
+
+  async close(): Promise<void> {
+    this.requests.close();
+    this.mesh.close();
+  }
+}
+
+/** A transport whose sockets listen per `options.listen`, linked to every peer of its directory. */
+export async function createNanomsgTransport(options: NanomsgOptions = {}): Promise<Transport> {
+  const directory = options.directory ?? defaultDirectory;
+  const listen = options.listen ?? 'ipc';
+  const linkTimeoutMs = options.linkTimeoutMs ?? 5000;
+  const wire = options.wire ?? 'envelope';
+  const capabilities = wire === 'plain' ? nanomsgPlainCapabilities : nanomsgCapabilities;
+  // Room beyond the payload for the name and envelope; a frame over it is refused by the receiver.
+  const settings: SocketSettings = { maxFrame: capabilities.maxPayload + MiB, bufferBytes: options.bufferBytes ?? MiB };
+  const endpoints = {
+    publish: options.bind?.publish ?? (await newEndpoint(listen)),
+    survey: options.bind?.survey ?? (await newEndpoint(listen)),
+    bus: options.bind?.bus ?? (await newEndpoint(listen)),
+  };
+  const mesh = new Mesh(directory, endpoints, settings);
+  const pubsub = new PubSub(mesh, wire);
+  const bus = new Bus(mesh, wire);
+  try {
+    const surveys = new Surveys(mesh, wire);
+    await mesh.start(linkTimeoutMs, { publish: (frame) => pubsub.received(frame), bus: (frame) => bus.received(frame) });
+    const requests = new Requests(directory, settings, wire, options.maxInFlight ?? 64);
+    const backendOptions = { ...options, directory, listen, linkTimeoutMs };
+    return createTransport(new NanomsgBackend(capabilities, backendOptions, settings, mesh, requests, pubsub, surveys, bus));
+  } catch (error) {
+    mesh.close();
+    throw error;
+  }
+}
+
+/**
+ * `nanomsg+tcp://HOST` listens on free ports of HOST; `nanomsg+ipc:///DIR` (or `nanomsg+ipc://`)
+ * on socket files in DIR (or the OS temp dir). Peers find each other through `options.directory`.
+ */
+export const nanomsgTransport: TransportFactory<NanomsgOptions> = {
+  schemes: ['nanomsg+tcp', 'nanomsg+ipc'],
+  connect: (url, options) => {
+    const listen = url.protocol === 'nanomsg+tcp:' ? `tcp://${url.host}` : url.pathname.length > 1 ? `ipc://${url.pathname}` : 'ipc';
+    return createNanomsgTransport({ listen, ...options });
+  },
+};
+
+registerTransport(nanomsgTransport);

@@ -1,0 +1,182 @@
+// A transport's broadcast sockets (PUB, SURVEYOR, BUS bound; SUB connected) and their links to every
+// peer in the directory. nanomsg says nothing when a connection is up, and a broadcast sent before then
+// is lost, so links are proven: a transport sends a probe frame (0x01 + its id) on each broadcast
+// socket until every receiving socket of every peer has heard it. Creating a transport, and adding a
+// respondent, resolve once their links are proven, so later messages reach them.
+
+import { ConnectionError, nextId } from '@msg/core';
+import type { Directory, Ear, Peer, PeerEndpoints } from './directory.js';
+import { NanoSocket, type SocketSettings } from './socket.js';
+import { isProbe } from './wire.js';
+
+const PROBE_INTERVAL_MS = 10;
+/** Frames read per poll callback, so that a flood cannot starve the rest of the event loop. */
+const DRAIN_LIMIT = 1024;
+
+export type Endpoints = Required<PeerEndpoints>;
+
+export class Mesh {
+  readonly id = nextId();
+  readonly endpoints: Endpoints;
+  readonly publisher: NanoSocket;
+  readonly subscriber: NanoSocket;
+  readonly surveyor: NanoSocket;
+  readonly bus: NanoSocket;
+  /** True while a survey of ours runs: a probe on the SURVEYOR would cancel it. */
+  surveying = false;
+  readonly #directory: Directory;
+  readonly #peer: Peer;
+  readonly #ears: Ear[];
+  readonly #respondents = new Set<NanoSocket>();
+  readonly #probe: Buffer;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    directory: Directory,
+    endpoints: Endpoints,
+    readonly settings: SocketSettings,
+  ) {
+    this.#directory = directory;
+    this.endpoints = endpoints;
+    this.#probe = Buffer.from(`\u0001${this.id}`, 'latin1');
+    this.publisher = new NanoSocket('pub', settings);
+    this.subscriber = new NanoSocket('sub', settings);
+    this.surveyor = new NanoSocket('surveyor', settings);
+    this.bus = new NanoSocket('bus', settings);
+    this.#ears = [
+      { kind: 'publish', owner: this.id, heard: new Set() },
+      { kind: 'bus', owner: this.id, heard: new Set() },
+    ];
+    this.#peer = {
+      id: this.id,
+      endpoints,
+      joined: (peer) => this.#link(peer, false),
+      left: (peer) => this.#unlink(peer),
+      probe: () => this.#startProbing(),
+    };
+  }
+
+  /**
+   * Binds, connects to every peer, and resolves once every link both ways is proven. Frames that are
+   * not probes go to `received`.
+   */
+  async start(timeoutMs: number, received: { publish(frame: Buffer): void; bus(frame: Buffer): void }): Promise<void> {
+    const [subscriberEar, busEar] = this.#ears as [Ear, Ear];
+    this.subscriber.subscribe('\u0001');
+    this.subscriber.listen(() => this.#drain(this.subscriber, subscriberEar, received.publish));
+    this.bus.listen(() => this.#drain(this.bus, busEar, received.bus));
+    this.publisher.bind(this.endpoints.publish);
+    this.surveyor.bind(this.endpoints.survey);
+    this.bus.bind(this.endpoints.bus);
+    this.subscriber.connect(this.endpoints.publish);
+    for (const peer of this.#directory.peers()) this.#link(peer, true);
+    this.#directory.join(this.#peer);
+    for (const ear of this.#ears) this.#directory.addEar(ear);
+    await this.#until(
+      () => this.#ears.every((ear) => this.#directory.hasHeardAll(ear)) && this.#directory.isHeardByAll(this.id),
+      timeoutMs,
+      'this transport',
+    );
+  }
+
+  /** Connects a RESPONDENT socket to every SURVEYOR and resolves once each has been heard. */
+  async addRespondent(socket: NanoSocket, ear: Ear, timeoutMs: number): Promise<void> {
+    this.#respondents.add(socket);
+    for (const peer of this.#directory.peers()) if (peer.endpoints.survey) socket.connect(peer.endpoints.survey);
+    this.#directory.addEar(ear);
+    await this.#until(() => this.#directory.hasHeardAll(ear), timeoutMs, 'the respondent');
+  }
+
+  removeRespondent(socket: NanoSocket, ear: Ear): void {
+    this.#respondents.delete(socket);
+    this.#directory.removeEar(ear);
+  }
+
+  /** Records a probe frame heard by `ear`. */
+  hear(ear: Ear, frame: Buffer): void {
+    const id = frame.toString('latin1', 1);
+    if (ear.heard.has(id)) return;
+    ear.heard.add(id);
+    this.#directory.notify();
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    for (const ear of this.#ears) this.#directory.removeEar(ear);
+    this.#directory.leave(this.#peer);
+    this.publisher.close();
+    this.subscriber.close();
+    this.surveyor.close();
+    this.bus.close();
+  }
+
+  #drain(socket: NanoSocket, ear: Ear, onFrame: (frame: Buffer) => void): void {
+    for (let i = 0; i < DRAIN_LIMIT; i++) {
+      const frame = socket.receive();
+      if (!frame) return;
+      if (isProbe(frame)) this.hear(ear, frame);
+      else onFrame(frame);
+    }
+  }
+
+  /** Connects to a peer's broadcast sockets. On a BUS only the newer side connects: one pipe per pair. */
+  #link(peer: Peer, newcomer: boolean): void {
+    const { publish, survey, bus } = peer.endpoints;
+    if (publish) this.subscriber.connect(publish);
+    if (survey) for (const socket of this.#respondents) socket.connect(survey);
+    if (bus && (newcomer || peer.id === undefined)) this.bus.connect(bus);
+  }
+
+  #unlink(peer: Peer): void {
+    const { publish, survey, bus } = peer.endpoints;
+    if (publish) this.subscriber.disconnect(publish);
+    if (survey) for (const socket of this.#respondents) socket.disconnect(survey);
+    if (bus) this.bus.disconnect(bus);
+  }
+
+  #startProbing(): void {
+    if (this.#timer || this.publisher.closed) return;
+    this.#timer = setInterval(() => this.#sendProbes(), PROBE_INTERVAL_MS);
+    this.#sendProbes();
+  }
+
+  #sendProbes(): void {
+    let publish = false;
+    let survey = false;
+    let bus = false;
+    for (const ear of this.#directory.ears()) {
+      if (ear.heard.has(this.id) || (ear.kind === 'bus' && ear.owner === this.id)) continue;
+      if (ear.kind === 'publish') publish = true;
+      else if (ear.kind === 'survey') survey = true;
+      else bus = true;
+    }
+    if (publish) this.publisher.send(this.#probe);
+    if (survey && !this.surveying) this.surveyor.send(this.#probe);
+    if (bus) this.bus.send(this.#probe);
+    if (!publish && !survey && !bus) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  #until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!condition()) return;
+        done();
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new ConnectionError(`nanomsg: ${what} could not reach every peer of its directory within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const unwatch = this.#directory.watch(check);
+      const done = () => {
+        clearTimeout(timer);
+        unwatch();
+      };
+      check();
+    });
+  }
+}

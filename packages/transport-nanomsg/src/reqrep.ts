@@ -1,0 +1,198 @@
+// Request/reply over cooked REQ and REP sockets, so that native peers interoperate as is. A cooked
+// REQ socket carries one request at a time (the addon has no nn_recvmsg to reach the raw sockets'
+// backtrace headers), so each service gets a pool of REQ sockets: one per request in flight, up to
+// `maxInFlight`, and requests beyond that wait for a free socket. Each REQ socket connects to every
+// replier of the service and nanomsg spreads its requests across them.
+
+import { type Message, type Serve, type Stop, BadFrameError, ERROR_HEADER, Kind, NoRespondersError, encodeEnvelope } from '@msg/core';
+import type { Directory } from './directory.js';
+import { nn } from './native.js';
+import { serveInTurn } from './serve.js';
+import { NanoSocket, type SocketSettings } from './socket.js';
+import { type Wire, encodeBody, readBody, wireOf } from './wire.js';
+
+/**
+ * nanomsg resends an unanswered request on a timer (default 60 s); the core's timeout already
+ * bounds a request, so only the resend when a replier's connection drops is kept.
+ */
+const NO_TIMED_RESEND_MS = 2 ** 31 - 1;
+
+interface InFlight {
+  readonly request: Message;
+  readonly resolve: (reply: Message) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** One REQ socket and the request it carries. */
+class Requester {
+  readonly socket: NanoSocket;
+  inFlight: InFlight | undefined;
+
+  constructor(settings: SocketSettings, onReply: (requester: Requester, frame: Buffer) => void) {
+    this.socket = new NanoSocket('req', settings);
+    this.socket.setOption(nn.NN_REQ_RESEND_IVL, NO_TIMED_RESEND_MS);
+    this.socket.listen(() => {
+      for (let frame = this.socket.receive(); frame; frame = this.socket.receive()) onReply(this, frame);
+    });
+  }
+}
+
+class Pool {
+  readonly #idle: Requester[] = [];
+  readonly #all: Requester[] = [];
+  readonly #waiting: ((requester: Requester) => void)[] = [];
+  readonly #endpoints = new Set<string>();
+  #version = -1;
+
+  constructor(
+    readonly settings: SocketSettings,
+    readonly wire: Wire,
+    readonly maxInFlight: number,
+  ) {}
+
+  /** Follows the directory: connects every socket to new repliers and away from departed ones. */
+  sync(endpoints: ReadonlySet<string>, version: number): void {
+    if (version === this.#version) return;
+    this.#version = version;
+    for (const endpoint of this.#endpoints) {
+      if (endpoints.has(endpoint)) continue;
+      this.#endpoints.delete(endpoint);
+      for (const requester of this.#all) requester.socket.disconnect(endpoint);
+    }
+    for (const endpoint of endpoints) {
+      this.#endpoints.add(endpoint);
+      for (const requester of this.#all) requester.socket.connect(endpoint);
+    }
+  }
+
+  request(request: Message, signal: AbortSignal): Promise<Message> {
+    return new Promise((resolve, reject) => {
+      let requester: Requester | undefined;
+      const onAbort = () => {
+        if (requester) this.#release(requester);
+        else {
+          const at = this.#waiting.indexOf(start);
+          if (at >= 0) this.#waiting.splice(at, 1);
+        }
+        reject(signal.reason);
+      };
+      const start = (free: Requester) => {
+        requester = free;
+        free.inFlight = {
+          request,
+          resolve: (reply) => {
+            signal.removeEventListener('abort', onAbort);
+            resolve(reply);
+          },
+          reject: (error) => {
+            signal.removeEventListener('abort', onAbort);
+            reject(error);
+          },
+        };
+        try {
+          free.socket.send(encodeBody(Kind.request, request, this.wire));
+        } catch (error) {
+          this.#release(free);
+          free.inFlight = undefined;
+          signal.removeEventListener('abort', onAbort);
+          reject(error);
+        }
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      const free = this.#take();
+      if (free) start(free);
+      else this.#waiting.push(start);
+    });
+  }
+
+  #take(): Requester | undefined {
+    const idle = this.#idle.pop();
+    if (idle || this.#all.length >= this.maxInFlight) return idle;
+    const requester = new Requester(this.settings, (from, frame) => this.#replied(from, frame));
+    // A fresh socket sends its first request on the first pipe to come up, roughly the first one
+    // connected: starting each socket at a different replier spreads first requests across them.
+    const endpoints = [...this.#endpoints];
+    const first = this.#all.length % Math.max(endpoints.length, 1);
+    for (const endpoint of [...endpoints.slice(first), ...endpoints.slice(0, first)]) requester.socket.connect(endpoint);
+    this.#all.push(requester);
+    return requester;
+  }
+
+  /** A timed-out request stays with nanomsg until the socket's next send cancels it. */
+  #release(requester: Requester): void {
+    requester.inFlight = undefined;
+    const next = this.#waiting.shift();
+    if (next) next(requester);
+    else this.#idle.push(requester);
+  }
+
+  #replied(requester: Requester, frame: Buffer): void {
+    const inFlight = requester.inFlight;
+    if (!inFlight) return; // the answer to a request that timed out or was aborted
+    let reply: Message;
+    try {
+      reply = readBody(frame, inFlight.request.subject, inFlight.request.id);
+    } catch (error) {
+      this.#release(requester);
+      inFlight.reject(new BadFrameError(`nanomsg: the reply from "${inFlight.request.subject}" is malformed`, { cause: error }));
+      return;
+    }
+    if (reply.id !== inFlight.request.id) return;
+    this.#release(requester);
+    inFlight.resolve(reply);
+  }
+
+  close(): void {
+    for (const requester of this.#all) requester.socket.close();
+  }
+}
+
+export class Requests {
+  readonly #pools = new Map<string, Pool>();
+
+  constructor(
+    readonly directory: Directory,
+    readonly settings: SocketSettings,
+    readonly wire: Wire,
+    readonly maxInFlight: number,
+  ) {}
+
+  request(request: Message, signal: AbortSignal): Promise<Message> {
+    const endpoints = this.directory.repliers(request.subject);
+    if (!endpoints || endpoints.size === 0) return Promise.reject(new NoRespondersError(request.subject));
+    let pool = this.#pools.get(request.subject);
+    if (!pool) this.#pools.set(request.subject, (pool = new Pool(this.settings, this.wire, this.maxInFlight)));
+    pool.sync(endpoints, this.directory.version);
+    return pool.request(request, signal);
+  }
+
+  close(): void {
+    for (const pool of this.#pools.values()) pool.close();
+    this.#pools.clear();
+  }
+}
+
+/** Serves `service` on a REP socket bound at `endpoint`, announced in the directory. */
+export function serveRequests(directory: Directory, settings: SocketSettings, service: string, endpoint: string, serve: Serve): Stop {
+  const socket = new NanoSocket('rep', settings);
+  socket.bind(endpoint);
+  serveInTurn(socket, (frame) => {
+    let request: Message;
+    try {
+      request = readBody(frame, service);
+    } catch {
+      return undefined; // a malformed request gets no reply; the REP socket forgets it on the next one
+    }
+    if (wireOf(frame) === 'envelope') return serve(request).then((reply) => encodeEnvelope(Kind.reply, reply));
+    // A native requester gets the reply's bytes, or the handler's error message as text.
+    return serve(request).then((reply) => {
+      const error = reply.headers[ERROR_HEADER];
+      return error === undefined ? reply.data : Buffer.from(error);
+    });
+  });
+  directory.addReplier(service, endpoint);
+  return async () => {
+    directory.removeReplier(service, endpoint);
+    socket.close();
+  };
+}

@@ -166,6 +166,8 @@ export class KeptChannel {
   readonly #connection: BrokerConnection;
   readonly #role: ChannelRole;
   #current: Channel | undefined;
+  /** Settles once a channel the broker closed is open again (or will not be). */
+  #reopening: Promise<void> | undefined;
   #stopped = false;
 
   constructor(connection: BrokerConnection, role: ChannelRole) {
@@ -181,6 +183,12 @@ export class KeptChannel {
   get channel(): Channel {
     if (!this.#current) throw this.#connection.notConnected(this.#role.purpose);
     return this.#current;
+  }
+
+  /** The open channel, after waiting for one the broker closed to be reopened. */
+  async ready(): Promise<Channel> {
+    if (!this.#current && this.#reopening) await this.#reopening;
+    return this.channel;
   }
 
   async open(model: ChannelModel): Promise<void> {
@@ -201,15 +209,22 @@ export class KeptChannel {
   #closed(channel: Channel, model: ChannelModel): void {
     if (channel !== this.#current) return;
     this.#current = undefined;
+    let reopened!: () => void;
+    this.#reopening = new Promise<void>((resolve) => (reopened = resolve));
     // Deferred so that a lost connection is known (its 'disconnect' follows in the same tick) and
     // the channel is not reopened on a connection that is gone.
     setImmediate(() => {
       const reason = closeReason(channel);
       this.#role.lost?.(reason ? this.#connection.translate(reason, this.#role.purpose) : this.#connection.notConnected(this.#role.purpose));
-      if (this.#stopped || !this.#connection.isCurrent(model)) return;
-      this.open(model).catch((error: unknown) => {
-        this.#connection.settings.report(this.#connection.translate(error, `reopening the channel for ${this.#role.purpose}`));
-      });
+      if (this.#stopped || !this.#connection.isCurrent(model)) {
+        reopened();
+        return;
+      }
+      this.open(model)
+        .catch((error: unknown) => {
+          this.#connection.settings.report(this.#connection.translate(error, `reopening the channel for ${this.#role.purpose}`));
+        })
+        .finally(reopened);
     });
   }
 

@@ -35,7 +35,7 @@ export class Inbox {
 
   async request(request: Message, signal: AbortSignal): Promise<Message> {
     const service = request.subject;
-    const channel = (this.#kept as KeptChannel).channel;
+    const channel = await (this.#kept as KeptChannel).ready();
     const reply = this.#pending.wait(request.id, signal);
     try {
       channel.publish('', serviceQueue(service), toBody(request.data), toProperties(request, {
@@ -53,7 +53,7 @@ export class Inbox {
   /** Sends the question to every respondent; answers go to `deliver` until `signal` aborts. */
   async survey(question: Message, deliver: Deliver, signal: AbortSignal): Promise<void> {
     const topic = question.subject;
-    const channel = (this.#kept as KeptChannel).channel;
+    const channel = await (this.#kept as KeptChannel).ready();
     this.#surveys.set(question.id, (answer) => deliver(toMessage(answer, topic)));
     signal.addEventListener('abort', () => this.#surveys.delete(question.id), { once: true });
     try {

@@ -56,7 +56,7 @@ export class Publisher {
 
   async send(exchange: string, routingKey: string, message: Message, extra?: Options.Publish): Promise<void> {
     const doing = `publishing to "${message.subject}"`;
-    const channel = this.#kept.channel;
+    const channel = await this.#kept.ready();
     const body = toBody(message.data);
     const properties = toProperties(message, { persistent: this.#confirm, ...extra });
     try {

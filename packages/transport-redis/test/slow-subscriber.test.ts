@@ -2,7 +2,7 @@
 // drops (and counts) the rest; on Streams the adapter holds at most `maxPending` unacknowledged
 // entries and the rest waits in the server, in a stream trimmed to about `maxStreamLength`.
 
-import { checkBroker } from '@msg/conformance';
+import { Reader, checkBroker } from '@msg/conformance';
 import type { Message, Transport } from '@msg/core';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,5 +81,29 @@ describe.skipIf(skip)('redis slow subscriber', () => {
     // MAXLEN ~ trims whole internal nodes (100 entries each by default): at least 100 stay, far fewer than 1000.
     expect(length).toBeGreaterThanOrEqual(100);
     expect(length).toBeLessThanOrEqual(300);
+  });
+
+  it('bus, in the Streams profile too: a member that does not read keeps 10,000 messages and drops the newest', async () => {
+    const [slowSide, sender] = [await transport('streams'), await transport('streams')];
+    const group = 'slow.bus';
+    const slow = await slowSide.join(group);
+    // A witness on the same connection as the slow member: once it has read everything, so has the slow one.
+    const witness = (await slowSide.join(group))[Symbol.asyncIterator]();
+    const source = await sender.join(group);
+    const total = 10_050;
+    for (let i = 0; i < total; i += 500) {
+      await Promise.all(Array.from({ length: Math.min(500, total - i) }, (_, j) => source.send(bytes(`m${i + j}`))));
+    }
+    for (let i = 0; i < total; i++) expect(text((await witness.next()).value as Message)).toBe(`m${i}`);
+    // Everything has arrived: what the slow member holds now is all it will ever yield.
+    const held = new Reader(slow);
+    let kept = 0;
+    let last = '';
+    for (let message = await held.next(500); message && kept <= total; message = await held.next(500)) {
+      kept++;
+      last = text(message);
+    }
+    expect(kept).toBe(10_000);
+    expect(last).toBe('m9999');
   });
 });

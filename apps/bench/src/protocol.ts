@@ -24,6 +24,7 @@ export type Role = Job['role'];
 
 export type ToWorker =
   | { to: string; type: 'start'; job: Job }
+  | { to: string; type: 'peer'; address?: string }
   | { to: string; type: 'warm' }
   | { to: string; type: 'go'; epochNs: bigint }
   | { to: string; type: 'finish' }

@@ -128,7 +128,8 @@ export class Runner {
     const sub = subWorker.start('subscriber', { ...common, role: 'sub', topic, messages: plan.messages, settleMs: 1_000 });
     const { address } = await sub.next('ready', READY_MS, 'subscribing');
     const pub = pubWorker.start('publisher', { ...common, role: 'pub', topic, messages: plan.messages, rate: plan.rate, address });
-    await pub.next('ready', READY_MS, 'connecting');
+    const { address: publisherAddress } = await pub.next('ready', READY_MS, 'connecting');
+    sub.post({ type: 'peer', address: publisherAddress });
     pub.post({ type: 'warm' });
     await sub.next('warm', 20_000, 'the first warm-up message');
     await sleep(plan.warmupMs);

@@ -1,9 +1,9 @@
 // Every transport the bench knows: the adapters (through @msg/core), the raw client baselines and
 // plain TCP. Drivers load lazily, so an adapter whose package has not been built yet is skipped with
 // that reason instead of breaking the bench.
+import { connect } from '@msg/core';
 import type { Driver, DriverInfo } from './driver.js';
-import { adapterDriver } from './adapter.js';
-import { freePort } from './ports.js';
+import { type Wiring, adapterDriver, brokerWiring, grpcWiring, zmqWiring } from './adapter.js';
 
 export type { Driver, DriverInfo, DriverKind, Link, LinkOptions } from './driver.js';
 
@@ -19,33 +19,15 @@ async function importAdapter(name: string): Promise<void> {
   }
 }
 
-/** An adapter on a broker: every link connects to the same URL. */
-function brokerAdapter(name: string, url: string, server: { host: string; port: number }): DriverInfo {
+function adapter(name: string, wiring: Wiring, server?: { host: string; port: number }): DriverInfo {
   return {
     name,
     kind: 'adapter',
-    embedded: false,
+    embedded: !server,
     server,
     async load() {
       await importAdapter(name);
-      return adapterDriver(async () => ({ url }));
-    },
-  };
-}
-
-/** A brokerless adapter: the first role binds a loopback endpoint, the others connect to it. */
-function brokerlessAdapter(name: string, scheme: string): DriverInfo {
-  return {
-    name,
-    kind: 'adapter',
-    embedded: true,
-    async load() {
-      await importAdapter(name);
-      return adapterDriver(async (mode, address) => {
-        if (mode === 'connect' && address) return { url: address };
-        const url = `${scheme}://127.0.0.1:${await freePort()}`;
-        return { url, address: url };
-      });
+      return adapterDriver(wiring);
     },
   };
 }
@@ -60,24 +42,17 @@ const RABBITMQ = { host: '127.0.0.1', port: 5672 };
 const KAFKA = { host: '127.0.0.1', port: 9092 };
 
 export const catalogue: readonly DriverInfo[] = [
-  {
-    name: 'inproc',
-    kind: 'adapter',
-    embedded: true,
-    sameProcess: true,
-    async load() {
-      await importAdapter('inproc');
-      return adapterDriver(async (_mode, _address, runId) => ({ url: `inproc://bench-${runId}` }));
-    },
-  },
+  { ...adapter('inproc', async (_mode, _address, runId) => ({ transport: await connect(`inproc://bench-${runId}`) })), sameProcess: true },
   { name: 'tcp', kind: 'tcp', embedded: true, load: async () => (await import('./tcp.js')).tcpDriver },
-  brokerlessAdapter('zmq', 'zmq+tcp'),
-  brokerlessAdapter('nanomsg', 'nanomsg+tcp'),
-  brokerlessAdapter('grpc', 'grpc'),
-  brokerAdapter('nats', 'nats://127.0.0.1:4222', NATS),
-  brokerAdapter('redis', 'redis://127.0.0.1:6379', REDIS),
-  brokerAdapter('amqp', 'amqp://guest:guest@127.0.0.1:5672', RABBITMQ),
-  brokerAdapter('kafka', 'kafka://127.0.0.1:9092', KAFKA),
+  adapter('zmq', zmqWiring),
+  adapter('nanomsg', async () => {
+    throw new Error('the nanomsg adapter is not wired into the bench yet');
+  }),
+  adapter('grpc', grpcWiring),
+  adapter('nats', brokerWiring('nats://127.0.0.1:4222'), NATS),
+  adapter('redis', brokerWiring('redis://127.0.0.1:6379'), REDIS),
+  adapter('amqp', brokerWiring('amqp://guest:guest@127.0.0.1:5672'), RABBITMQ),
+  adapter('kafka', brokerWiring('kafka://127.0.0.1:9092'), KAFKA),
   raw('zmq-raw', 'zmq', async () => (await import('./raw-zmq.js')).rawZmqDriver),
   raw('nanomsg-raw', 'nanomsg', async () => (await import('./raw-nanomsg.js')).rawNanomsgDriver),
   raw('nats-raw', 'nats', async () => (await import('./raw-nats.js')).rawNatsDriver, NATS),

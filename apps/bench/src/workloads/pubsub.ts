@@ -61,6 +61,8 @@ export async function subscriber(ctx: RoleContext, job: Extract<Job, { role: 'su
     ctx.progress(received);
   });
   ctx.post({ type: 'ready', address: link.address });
+  const { address: publisherAddress } = await ctx.next('peer', 60_000);
+  if (publisherAddress) link.meet?.(publisherAddress);
 
   const go = await ctx.next('go', 60_000);
   measuring = { corrected: new IntervalRecorder(go.epochNs), uncorrected: new IntervalRecorder(go.epochNs) };
@@ -90,7 +92,7 @@ export async function subscriber(ctx: RoleContext, job: Extract<Job, { role: 'su
 export async function publisher(ctx: RoleContext, job: Extract<Job, { role: 'pub' }>): Promise<Record<string, unknown>> {
   const link = await ctx.open(job.driver, 'connect', job.address, job);
   const template = newPayload(job.size);
-  ctx.post({ type: 'ready' });
+  ctx.post({ type: 'ready', address: link.address });
 
   // Warm-up: a trickle of marked messages until the subscriber has seen one and the bench says go.
   await ctx.next('warm', 60_000);

@@ -1,7 +1,7 @@
 // A client of a hosting node: every pattern on one bidirectional Stream (requests optionally as
 // unary calls). The stream is re-opened whenever it is lost, and the registrations are sent again.
 
-import { type Client, type ClientDuplexStream, type ServiceError, connectivityState } from '@grpc/grpc-js';
+import { type Client, type ClientDuplexStream, Metadata, type ServiceError, connectivityState } from '@grpc/grpc-js';
 import {
   type Backend,
   type BusLink,
@@ -38,7 +38,7 @@ interface Acking {
 }
 
 type MessagingStub = Client & {
-  Stream(options?: { waitForReady?: boolean }): ClientDuplexStream<Frame, Frame>;
+  Stream(metadata: Metadata): ClientDuplexStream<Frame, Frame>;
   Request(request: Envelope, options: { deadline: number }, callback: (error: ServiceError | null, reply?: Envelope) => void): { cancel(): void };
 };
 
@@ -90,8 +90,10 @@ export class ClientBackend implements Backend {
 
   #open(): void {
     // waitForReady: while the host is away the call waits for it instead of failing at once.
-    const stream = this.#client.Stream({ waitForReady: true });
+    const stream = this.#client.Stream(new Metadata({ waitForReady: true }));
     this.#stream = stream;
+    // The receiver loop sees the failure; this keeps a late second 'error' from being unhandled.
+    stream.on('error', () => undefined);
     this.#outbox.attach(stream);
     for (const [ref, registration] of this.#registrations) this.#outbox.force({ open: registration.open, ref });
     void this.#receive(stream);

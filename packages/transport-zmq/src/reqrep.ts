@@ -152,13 +152,14 @@ export interface ServeOptions {
 export async function serve(service: string, handler: Serve, options: ServeOptions): Promise<Stop> {
   const front = forBinding(new Router(), options.settings);
   let endpoint: string;
+  let stopWorkers: () => void;
   try {
     endpoint = await bindTo(front, options.bind, options.exact);
+    stopWorkers = options.workers > 0 ? await serveWithWorkers(front, service, handler, options) : serveEach(front, service, handler);
   } catch (error) {
     front.close();
     throw error;
   }
-  const stopWorkers = options.workers > 0 ? await serveWithWorkers(front, service, handler, options) : serveEach(front, service, handler);
   options.directory.addService(service, endpoint);
   return async () => {
     options.directory.removeService(service, endpoint);

@@ -70,7 +70,7 @@ describe.skipIf(skip)('amqp faults', () => {
     for (let attempt = 0; attempt < 100 && answer === undefined; attempt++) {
       answer = await requester.request(service, utf8('again'), { timeout: 1000 }).then(
         (reply) => str(reply.data),
-        () => new Promise<undefined>((resolve) => setTimeout(resolve, 100)),
+        () => new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 100)),
       );
     }
     expect(answer).toBe('again');

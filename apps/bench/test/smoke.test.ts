@@ -1,0 +1,102 @@
+// Runs the built bench as a subprocess on the transports that need no server, with tiny counts, and
+// checks what it wrote: files exist and the counts add up. Never timings.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { createRequire } from 'node:module';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const run = promisify(execFile);
+const dirs: string[] = [];
+
+interface Row {
+  transport: string;
+  workload: string;
+  point?: { name: string; value: number };
+  status: string;
+  recvRate: number;
+  p50: number;
+  p99: number;
+  max: number;
+  lost: number;
+  duplicated: number;
+}
+interface Output {
+  environment: { node: string; cores: number; parameters: Record<string, unknown> };
+  rows: Row[];
+  results: { transport: string; workload: string; status: string; sent?: number; received?: number; lost?: number; duplicated?: number; histograms: { corrected?: string } }[];
+}
+
+async function bench(...args: string[]): Promise<{ out: string; stdout: string; json: Output }> {
+  const out = mkdtempSync(join(tmpdir(), 'msg-bench-smoke-'));
+  dirs.push(out);
+  const { stdout } = await run(process.execPath, [MAIN, '--transport', 'inproc,tcp', '--size', '64', '--warmup', '0.1', '--out', out, ...args], { timeout: 90_000 });
+  return { out, stdout, json: JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Output };
+}
+
+// The workers are forked from dist/, so test what is built from the current source.
+beforeAll(async () => {
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  await run(process.execPath, [tsc, '-p', fileURLToPath(new URL('../tsconfig.build.json', import.meta.url))], { timeout: 60_000 });
+});
+
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('bench smoke', () => {
+  it('pubsub › delivers every message once on inproc and tcp, and writes every output file', async () => {
+    const { out, stdout, json } = await bench('--workload', 'pubsub', '--messages', '500');
+    for (const file of ['report.md', 'results.csv', 'results.json', 'pubsub-percentiles.svg', 'vs-tcp.svg']) expect(existsSync(join(out, file)), file).toBe(true);
+    expect(existsSync(join(out, 'hgrm', 'inproc-pubsub-rep1.corrected.hgrm'))).toBe(true);
+    expect(json.environment.node).toBe(process.version);
+    expect(json.environment.parameters.messages).toBe(500);
+    for (const transport of ['inproc', 'tcp']) {
+      const result = json.results.find((r) => r.transport === transport)!;
+      expect(result.status).toBe('ok');
+      expect(result.sent).toBe(500);
+      expect((result.received ?? 0) + (result.lost ?? 0)).toBe(500);
+      expect(result.lost).toBe(0);
+      expect(result.duplicated).toBe(0);
+      const row = json.rows.find((r) => r.transport === transport)!;
+      expect(row.p50).toBeLessThanOrEqual(row.p99);
+      expect(row.p99).toBeLessThanOrEqual(row.max);
+      expect(row.recvRate).toBeGreaterThan(0);
+      expect(stdout).toContain(transport);
+    }
+    expect(readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n')).toHaveLength(3);
+  });
+
+  it('echo › measures each client count, open loop included', async () => {
+    const { json } = await bench('--workload', 'echo', '--clients', '1,2', '--duration', '0.3', '--rate', '400');
+    const rows = json.rows.filter((r) => r.workload === 'echo');
+    expect(rows.map((r) => `${r.transport}:${r.point?.value}`).sort()).toEqual(['inproc:1', 'inproc:2', 'tcp:1', 'tcp:2']);
+    for (const row of rows) {
+      expect(row.status).toBe('ok');
+      expect(row.recvRate).toBeGreaterThan(0);
+    }
+  });
+
+  it('stream, survey and bus › run on inproc; tcp is skipped where it has no such pattern', async () => {
+    const { json } = await bench('--workload', 'stream,survey,bus', '--duration', '0.2', '--windows', '1,8', '--respondents', '2', '--members', '3', '--messages', '300');
+    const ok = (workload: string, transport: string) => json.rows.filter((r) => r.workload === workload && r.transport === transport && r.status === 'ok');
+    expect(ok('stream', 'inproc')).toHaveLength(2);
+    expect(ok('stream', 'tcp')).toHaveLength(2);
+    expect(ok('survey', 'inproc')).toHaveLength(1);
+    const bus = json.results.find((r) => r.workload === 'bus' && r.transport === 'inproc')!;
+    expect(bus.status).toBe('ok');
+    expect(bus.received).toBe(100 * 3 * 2);
+    expect(bus.duplicated).toBe(0);
+    expect(json.rows.some((r) => r.workload === 'survey' && r.transport === 'tcp')).toBe(false);
+  });
+
+  it('rejects a bad argument with one line and exit code 2', async () => {
+    const failure = await run(process.execPath, [MAIN, '--workload', 'nope']).catch((error: { code: number; stderr: string }) => error);
+    expect((failure as { code: number }).code).toBe(2);
+    expect((failure as { stderr: string }).stderr.trim().split('\n')).toHaveLength(1);
+  });
+});

@@ -118,7 +118,7 @@ export class ClientBackend implements Backend {
   #lost(reason: unknown): void {
     this.#outbox.detach();
     this.#replies?.reset();
-    const error = reason === undefined ? new ConnectionError('grpc: the host ended the stream') : fromGrpcError(reason, 'the host', this.#limit);
+    const error = reason === undefined ? new ConnectionError('grpc: the host ended the stream') : fromGrpcError(reason, 'the host', 0, this.#limit);
     const lost = error.code === 'CONNECTION' ? error : new ConnectionError(error.message, { cause: reason });
     this.#requests.rejectAll(lost);
     this.#surveys.clear();
@@ -211,6 +211,8 @@ export class ClientBackend implements Backend {
     const onAbort = () => this.#outbox.force({ cancel: {}, call });
     try {
       const reply = this.#requests.wait(String(call), signal);
+      // Awaited below; failing while the frame still waits for room must not count as unhandled.
+      reply.catch(() => undefined);
       signal.addEventListener('abort', onAbort, { once: true });
       await this.#outbox.put({ envelope: toEnvelope('REQUEST', request), call });
       return await reply;
@@ -226,7 +228,7 @@ export class ClientBackend implements Backend {
       const call = this.#client.Request(toEnvelope('REQUEST', request), { deadline }, (error, reply) => {
         signal.removeEventListener('abort', onAbort);
         if (signal.aborted) return; // rejected already, with the core's reason
-        if (error || !reply) reject(fromGrpcError(error, request.subject, this.#limit));
+        if (error || !reply) reject(fromGrpcError(error, request.subject, wireSize(request), this.#limit));
         else resolve(toMessage(reply));
       });
       const onAbort = () => {

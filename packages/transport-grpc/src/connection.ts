@@ -24,6 +24,8 @@ export class Connection {
   constructor(router: Router, stream: ServerDuplexStream<Frame, Frame>, maxQueued: number) {
     this.#router = router;
     this.#stream = stream;
+    // The receiver loop sees the failure; this keeps a second 'error' (after a reset) from being unhandled.
+    stream.on('error', () => undefined);
     this.#outbox = new Outbox(maxQueued);
     this.#outbox.attach(stream);
   }

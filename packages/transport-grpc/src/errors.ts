@@ -16,8 +16,11 @@ function isServiceError(error: unknown): error is ServiceError {
   return error instanceof Error && typeof (error as Partial<ServiceError>).code === 'number';
 }
 
-/** A grpc-js error as a core error. `subject` names the service or topic for the message. */
-export function fromGrpcError(error: unknown, subject: string, limit: number): MsgError {
+/**
+ * A grpc-js error as a core error. `subject` names the service or topic for the message; `size`
+ * and `limit` are the frame's size and the gRPC message limit, for RESOURCE_EXHAUSTED.
+ */
+export function fromGrpcError(error: unknown, subject: string, size: number, limit: number): MsgError {
   if (isMsgError(error) || !isServiceError(error)) return toMsgError(error, 'grpc');
   switch (error.code) {
     case status.UNAVAILABLE:
@@ -27,7 +30,7 @@ export function fromGrpcError(error: unknown, subject: string, limit: number): M
     case status.NOT_FOUND:
       return new NoRespondersError(subject, { cause: error });
     case status.RESOURCE_EXHAUSTED:
-      return new PayloadTooLargeError(Number.NaN, limit, { cause: error });
+      return new PayloadTooLargeError(size, limit, { cause: error });
     default:
       return new ConnectionError(`grpc: ${error.details || error.message}`, { cause: error });
   }

@@ -15,6 +15,8 @@ export class Outbox {
   #room: (() => void)[] = [];
   #stream: Writable | undefined;
   #wake: (() => void) | undefined;
+  /** Places given to waiting `put` callers that have not queued their frame yet. */
+  #promised = 0;
   /** Frames refused by `offer` because the outbox was full. */
   dropped = 0;
 
@@ -41,8 +43,9 @@ export class Outbox {
 
   /** Queues `frame` once there is room, in the order callers asked. */
   async put(frame: Frame): Promise<void> {
-    if (this.#frames.length >= this.limit || this.#room.length > 0) {
+    if (this.#frames.length + this.#promised >= this.limit || this.#room.length > 0) {
       await new Promise<void>((resolve) => this.#room.push(resolve));
+      this.#promised--;
     }
     this.#push(frame);
   }
@@ -69,7 +72,10 @@ export class Outbox {
   }
 
   #makeRoom(): void {
-    while (this.#room.length > 0 && this.#frames.length < this.limit) this.#room.shift()?.();
+    while (this.#room.length > 0 && this.#frames.length + this.#promised < this.limit) {
+      this.#promised++;
+      this.#room.shift()?.();
+    }
   }
 
   async #send(stream: Writable): Promise<void> {

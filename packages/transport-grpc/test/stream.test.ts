@@ -80,6 +80,16 @@ describe('stream', () => {
     expect(most).toBeLessThanOrEqual(3);
   });
 
+  it('a full outbox makes publishers wait their turn: nothing is lost and the order holds', async () => {
+    const subscriber = await client();
+    const publisher = await client({ maxQueued: 4 });
+    const reader = (await subscriber.subscribe('outbox.order', { maxPending: 10_000 }))[Symbol.asyncIterator]();
+    const count = 2000;
+    // All at once: far more than the outbox holds, so most wait for room, then for 'drain'.
+    await Promise.all(Array.from({ length: count }, (_, i) => publisher.publish('outbox.order', utf8(String(i)))));
+    for (let i = 0; i < count; i++) expect(text((await reader.next()).value.data)).toBe(String(i));
+  });
+
   it('an aborted request is cancelled at the host: its late reply does not disturb the next one', async () => {
     const replier = await client();
     const requester = await client({ window: 1 });

@@ -46,8 +46,6 @@ export class NanoSocket {
     if (this.#fd < 0) throw failure(`cannot create a ${protocol} socket`);
     // Latency matters more than the few bytes Nagle would save: frames are already whole messages.
     this.#option(nn.NN_TCP, nn.NN_TCP_NODELAY, 1);
-    // Lets the same socket reach 127.0.0.1 and ::1.
-    this.#option(nn.NN_SOL_SOCKET, nn.NN_IPV4ONLY, 0);
     this.#option(nn.NN_SOL_SOCKET, nn.NN_RCVMAXSIZE, settings.maxFrame);
     this.#option(nn.NN_SOL_SOCKET, nn.NN_SNDBUF, settings.bufferBytes);
     this.#option(nn.NN_SOL_SOCKET, nn.NN_RCVBUF, settings.bufferBytes);
@@ -66,7 +64,16 @@ export class NanoSocket {
     this.#option(protocols[this.protocol], option, value);
   }
 
+  /**
+   * nanomsg reaches IPv6 only with NN_IPV4ONLY off, and 1.1.5 aborts the process on an IPv4 TCP
+   * endpoint when it is off: so it is turned off only for a socket given an IPv6 endpoint.
+   */
+  #allowIpv6(endpoint: string): void {
+    if (endpoint.startsWith('tcp://[')) this.#option(nn.NN_SOL_SOCKET, nn.NN_IPV4ONLY, 0);
+  }
+
   bind(endpoint: string): void {
+    this.#allowIpv6(endpoint);
     const id = nn.Bind(this.#fd, endpoint);
     if (id < 0) throw failure(`cannot bind ${endpoint}`);
     this.#endpoints.set(endpoint, id);
@@ -75,6 +82,7 @@ export class NanoSocket {
   /** Idempotent: a socket connects to an endpoint once; nanomsg reconnects by itself. */
   connect(endpoint: string): void {
     if (this.#endpoints.has(endpoint)) return;
+    this.#allowIpv6(endpoint);
     const id = nn.Connect(this.#fd, endpoint);
     if (id < 0) throw failure(`cannot connect to ${endpoint}`);
     this.#endpoints.set(endpoint, id);

@@ -13,7 +13,7 @@ export class Connection {
   readonly #stream: ServerDuplexStream<Frame, Frame>;
   readonly #outbox: Outbox;
   /** Registrations by the client's ref, each with what removes it from the router. */
-  readonly #registrations = new Map<number, { remove: () => void; member?: Member }>();
+  readonly #registrations = new Map<number, { remove: () => void; member?: Member; group?: string }>();
   /** Calls this client routes through the host, by its call number, to abort on Cancel. */
   readonly #routed = new Map<number, AbortController>();
   /** Calls the host routes to this client (requests, survey questions), by the host's call number. */
@@ -75,7 +75,7 @@ export class Connection {
 
   #open(open: Open, ref: number): void {
     const { subject } = open;
-    let registration: { remove: () => void; member?: Member };
+    let registration: { remove: () => void; member?: Member; group?: string };
     switch (open.role) {
       case 'SUBSCRIBER': {
         validatePattern(subject);
@@ -95,7 +95,7 @@ export class Connection {
       case 'MEMBER': {
         validateName(subject);
         const member: Member = { deliver: (message) => void this.#outbox.offer({ envelope: toEnvelope('BUS', message), ref }) };
-        registration = { remove: this.#router.join(subject, member), member };
+        registration = { remove: this.#router.join(subject, member), member, group: subject };
         break;
       }
       default:
@@ -127,8 +127,9 @@ export class Connection {
         this.#asked.resolve(String(call), toMessage(envelope));
         return;
       case 'BUS': {
-        const member = this.#registrations.get(ref)?.member;
-        if (member) this.#router.send(envelope.subject, member, received(envelope));
+        // The group is the one the member joined, whatever subject the frame names.
+        const { member, group } = this.#registrations.get(ref) ?? {};
+        if (member && group !== undefined) this.#router.send(group, member, { ...received(envelope), subject: group });
         return;
       }
       default:

@@ -3,6 +3,7 @@
 
 import { type BusLink, type Deliver, nextId } from '@msg/core';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { confirmed } from './connection.js';
 import { toCoreError } from './errors.js';
 import { SENDER_HEADER, fromNats, toNatsHeaders } from './wire.js';
 
@@ -14,7 +15,7 @@ export async function join(nc: NatsConnection, group: string, deliver: Deliver, 
       if (error === null && msg.headers?.get(SENDER_HEADER) !== member) deliver(fromNats(msg, group));
     },
   });
-  await nc.flush();
+  const leave = await confirmed(nc, subscription, `joining bus "${group}"`);
   return {
     send: async (message) => {
       try {
@@ -23,6 +24,6 @@ export async function join(nc: NatsConnection, group: string, deliver: Deliver, 
         throw toCoreError(error, { what: `send to bus "${group}"`, subject: group, size: message.data.length, maxPayload });
       }
     },
-    leave: async () => subscription.unsubscribe(),
+    leave,
   };
 }

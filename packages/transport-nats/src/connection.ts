@@ -1,8 +1,8 @@
 // Opening the client connection: credentials taken out of URLs (so they never reach an error
 // message), reconnect with backoff, and the first connect's failure as a core ConnectionError.
 
-import { ConnectionError } from '@msg/core';
-import { type NatsConnection, type NodeConnectionOptions, connect } from '@nats-io/transport-node';
+import { ConnectionError, type Stop } from '@msg/core';
+import { type NatsConnection, type NodeConnectionOptions, type Subscription, connect } from '@nats-io/transport-node';
 import { toCoreError } from './errors.js';
 
 export type NatsTlsOptions = NonNullable<NodeConnectionOptions['tls']>;
@@ -106,4 +106,18 @@ export async function openConnection(options: NatsConnectionOptions): Promise<Op
   } catch (error) {
     throw toCoreError(error, { what: `connecting to ${servers.join(', ')}` });
   }
+}
+
+/**
+ * Resolves once the server has the subscription (a PING round trip after the SUB), so that what is
+ * published from then on reaches it; undoes the subscription when that fails.
+ */
+export async function confirmed(nc: NatsConnection, subscription: Subscription, what: string): Promise<Stop> {
+  try {
+    await nc.flush();
+  } catch (error) {
+    subscription.unsubscribe();
+    throw toCoreError(error, { what });
+  }
+  return async () => subscription.unsubscribe();
 }

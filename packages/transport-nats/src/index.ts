@@ -12,6 +12,7 @@ import {
   type Stop,
   type Transport,
   type TransportFactory,
+  ConnectionError,
   createTransport,
   registerTransport,
 } from '@msg/core';
@@ -69,6 +70,12 @@ class NatsBackend implements Backend {
   readonly #requests: Requests;
   readonly #durable: DurableTopics | undefined;
   readonly #watching: Promise<void>;
+  /**
+   * Between a lost connection and the reconnect. The client throws away what is written meanwhile
+   * (each reconnect attempt starts a fresh outbound buffer), so sending then fails at once rather
+   * than pretend the message was taken.
+   */
+  #disconnected = false;
 
   constructor(nc: NatsConnection, capabilities: Capabilities, durable: DurableTopics | undefined, reconnected: () => void) {
     this.name = durable ? 'nats+jetstream' : 'nats';
@@ -82,12 +89,24 @@ class NatsBackend implements Backend {
   /** A lost connection fails the requests in flight at once instead of letting each time out. */
   async #watch(reconnected: () => void): Promise<void> {
     for await (const status of this.#nc.status()) {
-      if (status.type === 'disconnect') this.#requests.failAll();
-      else if (status.type === 'reconnect') reconnected();
+      if (status.type === 'disconnect') {
+        this.#disconnected = true;
+        this.#requests.failAll();
+      } else if (status.type === 'reconnect') {
+        this.#disconnected = false;
+        reconnected();
+      }
     }
   }
 
-  request(request: Message, signal: AbortSignal): Promise<Message> {
+  #checkConnected(what: string): void {
+    if (this.#disconnected) {
+      throw new ConnectionError(`nats: ${what} failed: the connection to the server is lost and being re-established; try again`);
+    }
+  }
+
+  async request(request: Message, signal: AbortSignal): Promise<Message> {
+    this.#checkConnected(`request to "${request.subject}"`);
     return this.#requests.request(request, signal);
   }
 
@@ -96,6 +115,7 @@ class NatsBackend implements Backend {
   }
 
   async publish(message: Message): Promise<void> {
+    this.#checkConnected(`publish to "${message.subject}"`);
     if (this.#durable) await this.#durable.publish(message);
     else publish(this.#nc, message, this.capabilities.maxPayload);
   }
@@ -106,6 +126,7 @@ class NatsBackend implements Backend {
   }
 
   async survey(question: Message, deliver: Deliver, signal: AbortSignal): Promise<void> {
+    this.#checkConnected(`survey on "${question.subject}"`);
     survey(this.#nc, question, deliver, signal, this.capabilities.maxPayload);
   }
 
@@ -113,8 +134,15 @@ class NatsBackend implements Backend {
     return respond(this.#nc, topic, serve);
   }
 
-  join(group: string, deliver: Deliver): Promise<BusLink> {
-    return join(this.#nc, group, deliver, this.capabilities.maxPayload);
+  async join(group: string, deliver: Deliver): Promise<BusLink> {
+    const link = await join(this.#nc, group, deliver, this.capabilities.maxPayload);
+    return {
+      send: async (message) => {
+        this.#checkConnected(`send to bus "${group}"`);
+        await link.send(message);
+      },
+      leave: link.leave,
+    };
   }
 
   async close(): Promise<void> {

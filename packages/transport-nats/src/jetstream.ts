@@ -35,6 +35,12 @@ export interface NatsJetStreamOptions {
 const HOUR = 3_600_000;
 /** Messages asked for per pull: enough to keep a fast consumer busy, never more than it may hold. */
 const PULL_BATCH = 1000;
+/**
+ * How long one pull waits on the server. The client re-checks a consumer after a reconnect with a
+ * backoff of up to this long, and counts missed heartbeats in halves of it: the 30 s default would
+ * leave a subscription idle that long after a server restart.
+ */
+const PULL_EXPIRES_MS = 5000;
 
 /** Consumer names are one token: the core's dots become underscores. */
 function consumerName(name: string): string {
@@ -101,6 +107,7 @@ export class DurableTopics {
       const consumer = await this.#js.consumers.get(this.#stream, name);
       const messages = await consumer.consume({
         max_messages: Math.min(options.maxPending, PULL_BATCH),
+        expires: PULL_EXPIRES_MS,
         callback: (msg: JsMsg) => deliver(fromNats(msg, msg.subject.slice(skip)), (error) => (error === undefined ? msg.ack() : msg.nak())),
       });
       return async () => {

@@ -4,6 +4,7 @@
 
 import type { BackendSubscribeOptions, Deliver, Message, Stop } from '@msg/core';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { confirmed } from './connection.js';
 import { toCoreError } from './errors.js';
 import { fromNats, toNatsHeaders } from './wire.js';
 
@@ -22,7 +23,5 @@ export async function subscribe(nc: NatsConnection, pattern: string, deliver: De
       if (error === null) deliver(fromNats(msg, msg.subject));
     },
   });
-  // The round trip makes sure the server has the subscription before we say it is ready.
-  await nc.flush();
-  return async () => subscription.unsubscribe();
+  return confirmed(nc, subscription, `subscribing to "${pattern}"`);
 }

@@ -4,6 +4,7 @@
 
 import { ConnectionError, ERROR_CODE_HEADER, ERROR_HEADER, type Message, NoRespondersError, PendingReplies, type Serve, type Stop } from '@msg/core';
 import { type Msg, type NatsConnection, type Subscription, createInbox } from '@nats-io/transport-node';
+import { confirmed } from './connection.js';
 import { toCoreError } from './errors.js';
 import { fromNats, isNoResponders, toNatsHeaders } from './wire.js';
 
@@ -83,6 +84,5 @@ export async function serveRequests(nc: NatsConnection, service: string, serve: 
       });
     },
   });
-  await nc.flush();
-  return async () => subscription.unsubscribe();
+  return confirmed(nc, subscription, `serving "${service}"`);
 }

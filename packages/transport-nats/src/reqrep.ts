@@ -19,14 +19,17 @@ export class Requests {
   readonly #inbox: string;
   readonly #pending = new PendingReplies();
   readonly #subscription: Subscription;
-
   readonly #maxPayload: number;
 
   constructor(nc: NatsConnection, maxPayload: number) {
     this.#nc = nc;
     this.#inbox = createInbox();
     this.#maxPayload = maxPayload;
-    this.#subscription = nc.subscribe(`${this.#inbox}.*`, { callback: (_error, msg) => this.#receive(msg) });
+    this.#subscription = nc.subscribe(`${this.#inbox}.*`, {
+      callback: (error, msg) => {
+        if (error === null) this.#receive(msg);
+      },
+    });
   }
 
   async request(request: Message, signal: AbortSignal): Promise<Message> {
@@ -67,8 +70,8 @@ export class Requests {
 export async function serveRequests(nc: NatsConnection, service: string, serve: Serve, queue: string | undefined): Promise<Stop> {
   const subscription = nc.subscribe(service, {
     queue,
-    callback: (_error, msg) => {
-      if (msg.reply === undefined) return; // a plain publish on the subject: nobody to answer
+    callback: (error, msg) => {
+      if (error !== null || msg.reply === undefined) return; // a plain publish on the subject: nobody to answer
       void serve(fromNats(msg, service)).then((reply) => {
         try {
           msg.respond(reply.data, { headers: toNatsHeaders(reply) });

@@ -68,6 +68,10 @@ export class TestServer {
       log = (log + chunk.toString()).slice(-4000);
     });
     this.#process = child;
+    // Should the test process end without stopping it (a crash, a timeout), the server goes too.
+    const orphaned = () => child.kill('SIGKILL');
+    process.once('exit', orphaned);
+    child.once('exit', () => process.off('exit', orphaned));
     for (let attempt = 0; attempt < 100; attempt++) {
       if (child.exitCode !== null) throw new Error(`nats-server exited with ${child.exitCode}: ${log}`);
       if (await answers(this.port)) return;

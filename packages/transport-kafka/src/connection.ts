@@ -1,0 +1,175 @@
+// One transport's clients on the broker: a kafkajs client, one producer shared by every pattern,
+// and an admin client that creates topics and places new consumer groups at the end of the log.
+
+import { randomUUID } from 'node:crypto';
+import {
+  type Admin,
+  type Consumer,
+  Kafka,
+  type LogEntry,
+  logLevel,
+  Partitioners,
+  type Producer,
+  type SASLOptions,
+} from 'kafkajs';
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import { toKafkaError } from './errors.js';
+import { Outbox } from './outbox.js';
+
+export interface KafkaConnectionOptions {
+  /** `host:port` of one or more brokers. Default `127.0.0.1:9092`. */
+  brokers?: string[];
+  clientId?: string;
+  ssl?: boolean | TlsOptions;
+  sasl?: SASLOptions;
+  /** Partitions of each topic this transport creates. Default 3. */
+  partitions?: number;
+  /** Replication factor of each topic this transport creates. Default 1 (one broker). */
+  replicationFactor?: number;
+  /** How long to wait for the broker to answer one request, in ms. Default 10,000. */
+  requestTimeout?: number;
+  /** Where kafkajs's own log goes. Default: errors to stderr, the rest dropped. */
+  log?: (entry: { level: 'error' | 'warn' | 'info' | 'debug'; message: string; detail: LogEntry['log'] }) => void;
+}
+
+/** Largest payload; the broker's `message.max.bytes` must be this plus RECORD_ROOM. */
+export const MAX_PAYLOAD = 1024 * 1024;
+/** Room for key, headers and record-batch framing around a payload of MAX_PAYLOAD. */
+export const RECORD_ROOM = 64 * 1024;
+
+// Consumers notice a rebalance on their next heartbeat or fetch: short intervals make a new
+// member (a second replier, a queue group member) take part within a second instead of several.
+const HEARTBEAT_MS = 500;
+const SESSION_TIMEOUT_MS = 10_000;
+const FETCH_WAIT_MS = 250;
+
+const levels = { [logLevel.ERROR]: 'error', [logLevel.WARN]: 'warn', [logLevel.INFO]: 'info', [logLevel.DEBUG]: 'debug' } as const;
+
+/**
+ * Logged by kafkajs as errors but routine here, each retried or handled: a group rebalancing, a
+ * topic another transport created first, a leader not yet known for a topic made a moment ago.
+ */
+const routine = /rebalanc|not the coordinator|Restarting the consumer|Topic creation errors|not the leader for that topic-partition/i;
+
+function defaultLog(entry: { level: string; message: string; detail: LogEntry['log'] }): void {
+  if (entry.level !== 'error') return;
+  const error = (entry.detail as { error?: unknown }).error;
+  const text = `${entry.message}${error ? ` (${String(error)})` : ''}`;
+  if (!routine.test(text)) console.error(`@msg/transport-kafka: ${text}`);
+}
+
+export class Connection {
+  /** Unique per transport: names its inbox and its groups. */
+  readonly id = randomUUID();
+  readonly kafka: Kafka;
+  readonly producer: Producer;
+  readonly admin: Admin;
+  readonly outbox: Outbox;
+  readonly partitions: number;
+  readonly #replicationFactor: number;
+  #topics = new Map<string, Promise<void>>();
+  #listing: Promise<string[]> | undefined;
+  #leaving = new Set<Promise<void>>();
+
+  private constructor(options: KafkaConnectionOptions) {
+    const log = options.log ?? defaultLog;
+    this.kafka = new Kafka({
+      clientId: options.clientId ?? 'msg',
+      brokers: options.brokers ?? ['127.0.0.1:9092'],
+      ssl: options.ssl,
+      sasl: options.sasl,
+      requestTimeout: options.requestTimeout ?? 10_000,
+      connectionTimeout: 3000,
+      // Bounded: an operation against a dead broker fails within seconds instead of minutes.
+      retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2000 },
+      logLevel: options.log ? logLevel.DEBUG : logLevel.ERROR,
+      logCreator: () => (entry) => log({ level: levels[entry.level as keyof typeof levels] ?? 'debug', message: entry.log.message, detail: entry.log }),
+    });
+    // Topics are created by this transport with its settings, never implicitly with the broker's.
+    this.producer = this.kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+    this.admin = this.kafka.admin();
+    this.outbox = new Outbox(this.producer, MAX_PAYLOAD);
+    this.partitions = options.partitions ?? 3;
+    this.#replicationFactor = options.replicationFactor ?? 1;
+  }
+
+  static async open(options: KafkaConnectionOptions): Promise<Connection> {
+    const connection = new Connection(options);
+    try {
+      await Promise.all([connection.producer.connect(), connection.admin.connect()]);
+    } catch (error) {
+      await connection.close();
+      throw toKafkaError(error, `connecting to ${(options.brokers ?? ['127.0.0.1:9092']).join(',')}`, MAX_PAYLOAD);
+    }
+    return connection;
+  }
+
+  consumer(groupId: string): Consumer {
+    return this.kafka.consumer({
+      groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: SESSION_TIMEOUT_MS,
+      heartbeatInterval: HEARTBEAT_MS,
+      maxWaitTimeInMs: FETCH_WAIT_MS,
+      // One record may be MAX_PAYLOAD plus its headers; fetch limits must carry it whole.
+      maxBytesPerPartition: 2 * (MAX_PAYLOAD + RECORD_ROOM),
+      maxBytes: 16 * (MAX_PAYLOAD + RECORD_ROOM),
+    });
+  }
+
+  /** Creates `topic` unless it exists; concurrent callers share one attempt. */
+  ensureTopic(topic: string, partitions = this.partitions): Promise<void> {
+    let ready = this.#topics.get(topic);
+    if (!ready) {
+      ready = this.admin
+        .createTopics({
+          waitForLeaders: true,
+          topics: [
+            {
+              topic,
+              numPartitions: partitions,
+              replicationFactor: this.#replicationFactor,
+              configEntries: [{ name: 'max.message.bytes', value: String(MAX_PAYLOAD + RECORD_ROOM) }],
+            },
+          ],
+        })
+        .then(() => undefined);
+      this.#topics.set(topic, ready);
+      ready.catch(() => this.#topics.delete(topic));
+    }
+    return ready;
+  }
+
+  /** Whether `topic` exists, asking the broker only about topics not seen yet. */
+  async hasTopic(topic: string): Promise<boolean> {
+    if (this.#topics.has(topic)) return true;
+    // Many requests to a service not seen yet share one listing.
+    this.#listing ??= this.admin.listTopics().finally(() => (this.#listing = undefined));
+    const found = (await this.#listing).includes(topic);
+    if (found) this.#topics.set(topic, Promise.resolve());
+    return found;
+  }
+
+  async deleteTopic(topic: string): Promise<void> {
+    this.#topics.delete(topic);
+    await this.admin.deleteTopics({ topics: [topic], timeout: 5000 });
+  }
+
+  /** Tracks a consumer leaving its group, which close waits for. */
+  leaving(left: Promise<void>): void {
+    const settled = left.catch(() => undefined);
+    this.#leaving.add(settled);
+    void settled.then(() => this.#leaving.delete(settled));
+  }
+
+  /** Resolves once every consumer stopped so far has left its group. */
+  async allLeft(): Promise<void> {
+    await Promise.all(this.#leaving);
+  }
+
+  async close(): Promise<void> {
+    await this.allLeft();
+    await this.outbox.close();
+    await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
+  }
+}

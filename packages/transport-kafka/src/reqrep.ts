@@ -1,0 +1,44 @@
+// Request/reply: requests go to the service's request topic, read by one group that all its
+// repliers share (so each request reaches one of them); replies go to the requester's inbox.
+
+import { type Message, NoRespondersError, type Serve, type Stop } from '@msg/core';
+import type { Connection } from './connection.js';
+import { consume } from './consumer.js';
+import type { Inbox } from './inbox.js';
+import { replierGroup, requestTopic } from './names.js';
+import { fromRecord, toRecord } from './wire.js';
+
+/** Requests one replier serves at the same time. */
+const CONCURRENT_REQUESTS = 64;
+
+export async function request(connection: Connection, inbox: Inbox, request: Message, signal: AbortSignal, deadline?: number): Promise<Message> {
+  const topic = requestTopic(request.subject);
+  // No request topic: no replier has ever served this service.
+  if (!(await connection.hasTopic(topic))) throw new NoRespondersError(request.subject);
+  const reply = inbox.replies.wait(request.id, signal);
+  connection.outbox
+    .send(topic, toRecord(request, { replyTo: inbox.topic, deadline }))
+    .catch((error: unknown) => inbox.replies.reject(request.id, error));
+  return reply;
+}
+
+export async function reply(connection: Connection, service: string, serve: Serve): Promise<Stop> {
+  const topic = requestTopic(service);
+  await connection.ensureTopic(topic);
+  return consume(connection, {
+    topic,
+    groupId: replierGroup(service),
+    ephemeral: false,
+    maxPending: CONCURRENT_REQUESTS,
+    take: (record, partition, settle) => {
+      const { message, replyTo, deadline } = fromRecord(record, service, `${topic}/${partition}`);
+      // Nobody waits for the answer any more: skip the work.
+      if (replyTo === undefined || (deadline !== undefined && Date.now() > deadline)) return settle();
+      void serve(message)
+        .then((answer) => connection.outbox.send(replyTo, toRecord(answer, { subject: true })))
+        // A reply that cannot be sent (the requester is gone) is not worth serving again.
+        .catch(() => undefined)
+        .finally(() => settle());
+    },
+  });
+}

@@ -155,7 +155,9 @@ export class BrokerConnection {
 
   async close(): Promise<void> {
     this.#closing = true;
-    this.#kept.clear();
+    // Each channel is closed before the connection: its close-ok comes after every frame sent on
+    // it, so a publish that resolved just before close is not lost with the connection.
+    await Promise.all([...this.#kept].map((kept) => kept.close()));
     await Promise.all(this.#finishing);
     await this.#recovering?.close().catch(() => undefined);
   }

@@ -24,6 +24,16 @@ export function lifecycleCases(ctx: Context): void {
       for (const outcome of outcomes) expect(await outcome).toMatchObject({ code: 'CLOSED' });
     });
 
+    caseIf(ctx, supports(ctx, 'publish'), 'a message whose publish resolved just before close is still delivered', 'does not declare publish/subscribe', async () => {
+      const [a, b] = await pair(ctx);
+      const topic = uniqueName('flush');
+      const reader = new Reader(await a.subscribe(topic));
+      await b.publish(topic, utf8('last words'));
+      await b.close();
+      const [message] = await reader.take(1, ctx.settle * 20);
+      expect(Buffer.from(message?.data ?? []).toString()).toBe('last words');
+    });
+
     it('every operation after close fails at once with CLOSED', async () => {
       const t = await ctx.peers.one();
       await t.close();

@@ -353,6 +353,9 @@ class BackendTransport implements Transport {
       });
       return {
         group,
+        get dropped() {
+          return queue.dropped;
+        },
         send: (data: Uint8Array, options: PublishOptions = {}) =>
           this.#run(async () => {
             this.#checkOpen();

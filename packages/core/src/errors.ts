@@ -110,7 +110,7 @@ export class BadFrameError extends MsgError {
 }
 
 export class InvalidArgumentError extends MsgError {
-  constructor(message: string) {
-    super('INVALID_ARGUMENT', message);
+  constructor(message: string, options?: Cause) {
+    super('INVALID_ARGUMENT', message, options);
   }
 }

@@ -86,7 +86,10 @@ export type ReplyHandler = (request: Message) => Reply | Promise<Reply>;
 /** Something that serves or listens until it is stopped. */
 export interface Subscription {
   readonly subject: string;
-  /** Stops delivery. Idempotent. Messages already queued for an iterator are still yielded. */
+  /**
+   * Stops delivery and ends the iteration. Idempotent. Messages received but not yet consumed are
+   * given back: an at-least-once transport redelivers them, an at-most-once one drops them.
+   */
   unsubscribe(): Promise<void>;
 }
 
@@ -105,6 +108,8 @@ export interface SurveyResponses extends AsyncIterable<Message> {
 /** A member of a bus group: it receives what every other member sends, never its own messages. */
 export interface BusMember extends AsyncIterable<Message> {
   readonly group: string;
+  /** Messages dropped because this member fell more than 10,000 messages behind. */
+  readonly dropped: number;
   send(data: Uint8Array, options?: PublishOptions): Promise<void>;
   /** Stops receiving and sending. Idempotent. */
   leave(): Promise<void>;

@@ -18,10 +18,13 @@ export interface VerbOptions extends PayloadOptions {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Stops a long-running verb on Ctrl-C, on --timeout, or when `until` resolves. */
+/** The abort reason of a verb that finished normally (Ctrl-C or --count), as opposed to an error. */
+const FINISHED = Symbol('finished');
+
+/** Stops a long-running verb on Ctrl-C, on --timeout (an error), or when it calls `stop`. */
 function lifetime(options: VerbOptions): { signal: AbortSignal; stop: (error?: unknown) => void } {
   const controller = new AbortController();
-  const stop = (error?: unknown) => controller.abort(error);
+  const stop = (error?: unknown) => controller.abort(error ?? FINISHED);
   process.once('SIGINT', () => stop());
   process.once('SIGTERM', () => stop());
   if (options.timeout !== undefined) {
@@ -34,7 +37,7 @@ function lifetime(options: VerbOptions): { signal: AbortSignal; stop: (error?: u
 /** Resolves when the signal aborts; rejects with its reason if that is an error. */
 function ended(signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    const settle = () => (signal.reason instanceof Error ? reject(signal.reason) : resolve());
+    const settle = () => (signal.reason === FINISHED ? resolve() : reject(signal.reason));
     if (signal.aborted) settle();
     else signal.addEventListener('abort', settle, { once: true });
   });
@@ -104,15 +107,19 @@ export async function survey(t: Transport, options: VerbOptions & { topic: strin
 export async function bus(t: Transport, options: VerbOptions & { topic: string }): Promise<void> {
   const life = lifetime(options);
   const member = await t.join(options.topic);
+  process.stderr.write(`msg: joined the bus "${options.topic}"; Ctrl-C to stop\n`);
   life.signal.addEventListener('abort', () => void member.leave(), { once: true });
+  let received = 0;
   const receiving = (async () => {
-    for await (const message of member) print(message, options.format);
+    for await (const message of member) {
+      print(message, options.format);
+      if (options.count !== undefined && ++received >= options.count) return;
+    }
   })();
   if (options.data !== undefined || options.file !== undefined) {
-    for await (const data of payloads(options)) {
-      await member.send(data);
-      if (options.interval) await sleep(options.interval);
-    }
+    // --count counts what is received, so the payload is sent once.
+    for await (const data of payloads({ ...options, count: 1 })) await member.send(data);
+    if (options.count === 0) return;
   }
   await Promise.race([receiving, ended(life.signal)]);
 }

@@ -3,6 +3,7 @@
 import type { Backend, BusLink, Deliver, Message, Serve, Stop } from '@msg/core';
 import { join } from './bus.js';
 import type { Directory } from './directory.js';
+import type { Endpoints } from './endpoints.js';
 import { type Publishing, type Subscriptions, publishFrames, subscribe } from './pubsub.js';
 import { type Requester, serve } from './reqrep.js';
 import type { SocketSettings } from './sockets.js';
@@ -15,6 +16,7 @@ export interface Parts {
   settings: SocketSettings;
   bind: string;
   workers: number;
+  endpoints: Endpoints;
   publishing: Publishing;
   subscriptions: Subscriptions;
   requester: Requester;
@@ -26,6 +28,8 @@ export class ZmqBackend implements Backend {
   readonly name = 'zmq';
   readonly capabilities: Capabilities;
   #parts: Parts;
+  /** Set while the publisher binds the hand-given endpoints, so that nothing is sent before. */
+  #publisherBinding: Promise<void> | undefined;
 
   constructor(parts: Parts) {
     this.#parts = parts;
@@ -33,33 +37,53 @@ export class ZmqBackend implements Backend {
   }
 
   request(request: Message, signal: AbortSignal): Promise<Message> {
+    this.#parts.endpoints.asRepliers(request.subject);
     return this.#parts.requester.request(request, signal);
   }
 
   reply(service: string, handler: Serve): Promise<Stop> {
-    const { directory, settings, bind, workers } = this.#parts;
-    return serve(service, handler, { directory, settings, bind, workers });
+    const { directory, settings, bind, workers, endpoints } = this.#parts;
+    return serve(service, handler, { directory, settings, bind, exact: endpoints.takeBind(), workers });
   }
 
   publish(message: Message): Promise<void> {
-    return this.#parts.publishing.send(publishFrames(message));
+    const frames = publishFrames(message);
+    const binding = this.#bindPublisher();
+    return binding ? binding.then(() => this.#parts.publishing.send(frames)) : this.#parts.publishing.send(frames);
   }
 
   async subscribe(pattern: string, deliver: Deliver): Promise<Stop> {
+    this.#parts.endpoints.asPublishers();
     const stop = await subscribe(this.#parts.subscriptions, pattern, deliver);
     return async () => stop();
   }
 
-  survey(question: Message, deliver: Deliver, signal: AbortSignal): Promise<void> {
+  async survey(question: Message, deliver: Deliver, signal: AbortSignal): Promise<void> {
+    await this.#bindPublisher();
     return this.#parts.surveys.survey(this.#parts.publishing, question, deliver, signal);
   }
 
   respond(topic: string, handler: Serve): Promise<Stop> {
+    this.#parts.endpoints.asPublishers();
     return this.#parts.answers.respond(this.#parts.subscriptions, topic, handler);
   }
 
-  join(group: string, deliver: Deliver): Promise<BusLink> {
+  async join(group: string, deliver: Deliver): Promise<BusLink> {
+    this.#parts.endpoints.asPublishers();
+    await this.#bindPublisher();
     return join(this.#parts.publishing, this.#parts.subscriptions, group, deliver);
+  }
+
+  /**
+   * Binds the hand-given endpoints on the publisher when publish, survey or bus first needs it
+   * (unless a replier took them); undefined once there is nothing to wait for.
+   */
+  #bindPublisher(): Promise<void> | undefined {
+    if (this.#publisherBinding) return this.#publisherBinding;
+    const endpoints = this.#parts.endpoints.takeBind();
+    if (endpoints.length === 0) return undefined;
+    this.#publisherBinding = this.#parts.publishing.bindAlso(endpoints).finally(() => (this.#publisherBinding = undefined));
+    return this.#publisherBinding;
   }
 
   async close(): Promise<void> {

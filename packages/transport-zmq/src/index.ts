@@ -4,6 +4,7 @@
 import { type Capabilities, type Transport, type TransportFactory, createTransport, nextId, registerTransport, toMsgError } from '@msg/core';
 import { ZmqBackend } from './backend.js';
 import { type Directory, sharedDirectory } from './directory.js';
+import { type EndpointOptions, Endpoints } from './endpoints.js';
 import { Publishing, Subscriptions } from './pubsub.js';
 import { Requester } from './reqrep.js';
 import { type CurveKeys, socketSettings } from './sockets.js';
@@ -12,6 +13,8 @@ import { Answers, Surveys } from './survey.js';
 export { Directory, sharedDirectory } from './directory.js';
 export type { DirectoryChange, Publisher } from './directory.js';
 export type { CurveKeys } from './sockets.js';
+export { endpointsUrl } from './endpoints.js';
+export type { EndpointOptions } from './endpoints.js';
 
 const MAX_PAYLOAD = 16 * 1024 * 1024;
 
@@ -40,6 +43,11 @@ export interface ZmqOptions {
   bind?: string;
   /** An exact endpoint for this transport's publisher, e.g. `tcp://127.0.0.1:5556`, for native subscribers. */
   publishOn?: string;
+  /**
+   * nanocat-style endpoints for peers in other processes: `bind` for the first socket that binds for
+   * a pattern, `connect` listed in the directory in the role each pattern needs (see EndpointOptions).
+   */
+  endpoints?: EndpointOptions;
   /** 0 (default): a replier handles each request as it arrives. N: a ROUTER front with N REP workers. */
   workers?: number;
   /** CURVE: the network's key pair (`curveKeyPair()` from zeromq); without it nothing gets through. */
@@ -76,6 +84,7 @@ export async function createZmqTransport(options: ZmqOptions = {}): Promise<Tran
     settings,
     bind,
     workers: options.workers ?? 0,
+    endpoints: new Endpoints(directory, options.endpoints),
     publishing,
     subscriptions: new Subscriptions(settings, directory, options.confirmTimeout ?? 2000, nextId()),
     requester: new Requester(directory, settings),
@@ -88,7 +97,8 @@ export async function createZmqTransport(options: ZmqOptions = {}): Promise<Tran
 /**
  * `zmq+tcp://HOST[:PORT]` binds on HOST (the publisher on PORT when given), `zmq+ipc:///DIR` binds
  * socket files in DIR, `zmq+inproc://NAME` stays in the process. `?directory=NAME` picks the
- * process-wide directory NAME (default `default`).
+ * process-wide directory NAME (default `default`); `bind=EP` and `connect=EP`, each repeatable, are
+ * the `endpoints` option (see `endpointsUrl`).
  */
 export const zmqTransport: TransportFactory<ZmqOptions> = {
   schemes: ['zmq+tcp', 'zmq+ipc', 'zmq+inproc'],
@@ -97,11 +107,12 @@ export const zmqTransport: TransportFactory<ZmqOptions> = {
 
 function fromUrl(url: URL): ZmqOptions {
   const directory = sharedDirectory(url.searchParams.get('directory') ?? 'default');
+  const endpoints = { bind: url.searchParams.getAll('bind'), connect: url.searchParams.getAll('connect') };
   const scheme = url.protocol.replace(/:$/, '');
-  if (scheme === 'zmq+ipc') return { directory, bind: `ipc://${url.pathname}` };
-  if (scheme === 'zmq+inproc') return { directory, bind: `inproc://${url.hostname || 'msg'}` };
+  if (scheme === 'zmq+ipc') return { directory, endpoints, bind: `ipc://${url.pathname}` };
+  if (scheme === 'zmq+inproc') return { directory, endpoints, bind: `inproc://${url.hostname || 'msg'}` };
   const host = url.hostname || '127.0.0.1';
-  return { directory, bind: `tcp://${host}`, publishOn: url.port ? `tcp://${host}:${url.port}` : undefined };
+  return { directory, endpoints, bind: `tcp://${host}`, publishOn: url.port ? `tcp://${host}:${url.port}` : undefined };
 }
 
 registerTransport(zmqTransport);

@@ -33,6 +33,11 @@ export class Publishing {
     }
   }
 
+  /** Binds more endpoints, for peers configured by hand; each gets every message from now on. */
+  async bindAlso(endpoints: readonly string[]): Promise<void> {
+    for (const endpoint of endpoints) await bindTo(this.#socket, endpoint, endpoint);
+  }
+
   /** An XPUB never blocks: past the high-water mark of a subscriber it drops that subscriber's copy. */
   send(frames: Frame[]): Promise<void> {
     return send(this.#socket, frames);

@@ -141,9 +141,10 @@ export class Requester {
 export interface ServeOptions {
   directory: Directory;
   settings: SocketSettings;
-  /** Where to bind: a base (`tcp://127.0.0.1`) or an exact endpoint. */
+  /** Where to bind a fresh endpoint: a base such as `tcp://127.0.0.1`. */
   bind: string;
-  exact?: string | undefined;
+  /** Exact endpoints to bind instead; the first is the one listed in the directory. */
+  exact: readonly string[];
   /** 0: the ROUTER serves every request as it comes. N: a ROUTER front with N REP workers behind it. */
   workers: number;
 }
@@ -154,7 +155,9 @@ export async function serve(service: string, handler: Serve, options: ServeOptio
   let endpoint: string;
   let stopWorkers: () => void;
   try {
-    endpoint = await bindTo(front, options.bind, options.exact);
+    const [first, ...more] = options.exact;
+    endpoint = await bindTo(front, options.bind, first);
+    for (const other of more) await bindTo(front, other, other);
     stopWorkers = options.workers > 0 ? await serveWithWorkers(front, service, handler, options) : serveEach(front, service, handler);
   } catch (error) {
     front.close();

@@ -1,6 +1,7 @@
 // How every socket of this transport is set up (limits, security, linger), where it binds, and how it
 // sends.
 
+import { ConnectionError } from '@msg/core';
 import { type Readable, type Socket, type Writable, curveKeyPair } from 'zeromq';
 
 export interface CurveKeys {
@@ -65,7 +66,11 @@ let endpointCounter = 0;
  */
 export async function bindTo(socket: Socket, base: string, exact?: string): Promise<string> {
   const endpoint = exact ?? freshEndpoint(base);
-  await socket.bind(endpoint);
+  try {
+    await socket.bind(endpoint);
+  } catch (error) {
+    throw new ConnectionError(`zmq: cannot bind ${endpoint}: ${(error as Error).message}`, { cause: error });
+  }
   return socket.lastEndpoint ?? endpoint;
 }
 

@@ -172,6 +172,7 @@ function shuffle<T>(items: T[]): T[] {
 function supports(info: DriverInfo, workload: Workload): string | undefined {
   if ((workload === 'survey' || workload === 'bus') && info.kind !== 'adapter') return `${info.name}: ${workload} needs an adapter's ${workload} pattern`;
   if (workload === 'stream' && info.name === 'nanomsg-raw') return 'nanomsg-raw: stream needs several requests in flight, which REQ does not allow';
+  if (workload !== 'pubsub' && info.name === 'kafka-raw') return `kafka-raw: no ${workload} baseline (Kafka has no request/reply)`;
   return undefined;
 }
 

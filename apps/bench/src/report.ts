@@ -23,6 +23,7 @@ export interface Row {
   transport: string;
   kind: string;
   baselineOf?: string;
+  semantics?: string;
   workload: string;
   point?: { name: string; value: number };
   repetitions: number;
@@ -85,6 +86,7 @@ export function rows(results: readonly Result[]): Row[] {
       transport: first.transport,
       kind: first.kind,
       baselineOf: first.baselineOf,
+      semantics: first.semantics,
       workload: first.workload,
       point: first.point,
       repetitions: group.length,
@@ -158,8 +160,11 @@ function cells(row: Row): string[] {
   ];
 }
 
+/** The table, then the delivery semantics of each transport in it. */
 export function table(all: readonly Row[]): string {
-  return pad([HEAD, ...all.map(cells)]);
+  const semantics = new Map(all.filter((r) => r.semantics).map((r) => [r.transport, r.semantics!]));
+  const legend = [...semantics].map(([transport, s]) => `  ${transport}: ${s}`);
+  return pad([HEAD, ...all.map(cells)]) + (legend.length ? `\n\ndelivery semantics:\n${legend.join('\n')}` : '');
 }
 
 function markdownTable(head: string[], body: string[][]): string {
@@ -167,10 +172,10 @@ function markdownTable(head: string[], body: string[][]): string {
 }
 
 function csv(all: readonly Row[]): string {
-  const head = ['transport', 'kind', 'baseline_of', 'workload', 'point', 'value', 'repetitions', 'status', 'send_rate', 'recv_rate', 'recv_rate_min', 'recv_rate_max', 'mb_per_s', 'p50_us', 'p90_us', 'p99_us', 'p999_us', 'p9999_us', 'max_us', 'uncorrected_p99_us', 'send_delay_p99_us', 'lost', 'duplicated', 'reordered', 'failed', 'vs_tcp', 'vs_raw_throughput', 'vs_raw_p99', 'cpu_percent', 'peak_rss_mb', 'loop_delay_p99_ms', 'gc_ms', 'error'];
+  const head = ['transport', 'kind', 'baseline_of', 'semantics', 'workload', 'point', 'value', 'repetitions', 'status', 'send_rate', 'recv_rate', 'recv_rate_min', 'recv_rate_max', 'mb_per_s', 'p50_us', 'p90_us', 'p99_us', 'p999_us', 'p9999_us', 'max_us', 'uncorrected_p99_us', 'send_delay_p99_us', 'lost', 'duplicated', 'reordered', 'failed', 'vs_tcp', 'vs_raw_throughput', 'vs_raw_p99', 'cpu_percent', 'peak_rss_mb', 'loop_delay_p99_ms', 'gc_ms', 'error'];
   const quote = (v: unknown) => (v === undefined ? '' : /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
   const lines = all.map((r) =>
-    [r.transport, r.kind, r.baselineOf, r.workload, r.point?.name, r.point?.value, r.repetitions, r.status, r.sendRate, r.recvRate, r.recvRateMin, r.recvRateMax, r.mbps, r.p50, r.p90, r.p99, r.p999, r.p9999, r.max, r.uncorrectedP99, r.sendDelayP99, r.lost, r.duplicated, r.reordered, r.failed, r.vsTcp, r.vsRaw?.throughput, r.vsRaw?.p99, r.cpuPercent, r.peakRssMB, r.loopDelayP99Ms, r.gcMs, r.error]
+    [r.transport, r.kind, r.baselineOf, r.semantics, r.workload, r.point?.name, r.point?.value, r.repetitions, r.status, r.sendRate, r.recvRate, r.recvRateMin, r.recvRateMax, r.mbps, r.p50, r.p90, r.p99, r.p999, r.p9999, r.max, r.uncorrectedP99, r.sendDelayP99, r.lost, r.duplicated, r.reordered, r.failed, r.vsTcp, r.vsRaw?.throughput, r.vsRaw?.p99, r.cpuPercent, r.peakRssMB, r.loopDelayP99Ms, r.gcMs, r.error]
       .map(quote)
       .join(','),
   );
@@ -194,9 +199,10 @@ function markdown(env: Environment, all: readonly Row[], results: readonly Resul
     'Latency in µs from the intended send time (corrected for coordinated omission); with `--rate` the uncorrected p99 (from the actual send) and the send delay p99 are beside it. Throughput is the median over repetitions, (min–max) when there were several. ×tcp: received rate over plain TCP on the same point; ×raw: the adapter over its raw client, throughput and p99 (target: ≥ 0.9 and ≤ 1.1).',
     '',
     markdownTable(
-      ['transport', 'workload', 'point', 'sent/s', 'recv/s', 'MB/s', 'p50', 'p90', 'p99', 'p99.9', 'p99.99', 'max', 'p99 uncorr.', 'send delay p99', 'lost/dup/reord', 'failed', '×tcp', '×raw thr/p99', 'status'],
+      ['transport', 'delivery', 'workload', 'point', 'sent/s', 'recv/s', 'MB/s', 'p50', 'p90', 'p99', 'p99.9', 'p99.99', 'max', 'p99 uncorr.', 'send delay p99', 'lost/dup/reord', 'failed', '×tcp', '×raw thr/p99', 'status'],
       all.map((r) => [
         r.transport,
+        r.semantics ?? '',
         r.workload,
         r.point ? `${r.point.name}=${r.point.value}` : '',
         int(r.sendRate),

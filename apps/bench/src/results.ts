@@ -10,6 +10,8 @@ export interface Result {
   transport: string;
   kind: DriverKind;
   baselineOf?: string;
+  /** The delivery semantics of the profile that produced this result. */
+  semantics?: string;
   workload: Workload;
   repetition: number;
   /** The swept parameter of this point: clients, window, respondents or members. */

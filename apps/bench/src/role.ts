@@ -1,6 +1,6 @@
 // What a role (publisher, subscriber, server, clients...) sees of the worker process it runs in.
 import type { FromWorker, ToWorker } from './protocol.js';
-import { type Driver, type Link, driverInfo } from './drivers/index.js';
+import { type Driver, type Link, type LinkOptions, driverInfo } from './drivers/index.js';
 
 type Outgoing = FromWorker extends infer M ? (M extends FromWorker ? Omit<M, 'from'> : never) : never;
 
@@ -77,7 +77,7 @@ export class RoleContext {
   }
 
   /** Opens a link that is closed when the role ends. */
-  async open(driverName: string, mode: 'bind' | 'connect', address: string | undefined, options: { runId: string; size: number }): Promise<Link> {
+  async open(driverName: string, mode: 'bind' | 'connect', address: string | undefined, options: LinkOptions): Promise<Link> {
     const driver = await loadDriver(driverName);
     const link = await withTimeout(driver.open(mode, address, options), 15_000, `${driverName}: connecting`);
     this.defer(() => link.close());

@@ -66,7 +66,7 @@ export class Runner {
   }
 
   #base(info: DriverInfo, workload: Workload, repetition: number): Omit<Result, 'status' | 'point'> {
-    return { transport: info.name, kind: info.kind, baselineOf: info.baselineOf, workload, repetition, size: this.#plan.size, rate: this.#plan.rate, histograms: {}, processes: [] };
+    return { transport: info.name, kind: info.kind, baselineOf: info.baselineOf, semantics: info.semantics, workload, repetition, size: this.#plan.size, rate: this.#plan.rate, histograms: {}, processes: [] };
   }
 
   async #guard<T>(work: (spawned: Worker[]) => Promise<T>): Promise<T> {
@@ -171,7 +171,7 @@ export class Runner {
 
   async #server(info: DriverInfo, spawned: Worker[], common: Common): Promise<{ worker: Worker; role: Role; address?: string; service: string }> {
     const worker = this.#spawn(spawned, `${info.name} server`);
-    const service = `bench.${randomBytes(4).toString('hex')}.echo`;
+    const service = `bench.${common.runId}.echo`;
     const role = worker.start('server', { ...common, role: 'server', service, workers: this.#plan.workers });
     const { address } = await role.next('ready', READY_MS, 'serving');
     return { worker, role, address, service };

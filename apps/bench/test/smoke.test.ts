@@ -94,6 +94,21 @@ describe('bench smoke', () => {
     expect(json.rows.some((r) => r.workload === 'survey' && r.transport === 'tcp')).toBe(false);
   });
 
+  it('survey and bus › run on zmq and nanomsg, whose members find each other across links', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'msg-bench-smoke-'));
+    dirs.push(out);
+    await run(process.execPath, [MAIN, '--transport', 'zmq,nanomsg', '--workload', 'survey,bus', '--size', '64', '--warmup', '0.1', '--duration', '0.2', '--respondents', '2', '--members', '3', '--messages', '300', '--out', out], { timeout: 90_000 });
+    const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Output;
+    for (const transport of ['zmq', 'nanomsg']) {
+      const survey = json.results.find((r) => r.workload === 'survey' && r.transport === transport)!;
+      expect(survey.status, `${transport} survey`).toBe('ok');
+      const bus = json.results.find((r) => r.workload === 'bus' && r.transport === transport)!;
+      expect(bus.status, `${transport} bus`).toBe('ok');
+      expect(bus.received).toBe(100 * 3 * 2);
+      expect(bus.duplicated).toBe(0);
+    }
+  });
+
   it('rejects a bad argument with one line and exit code 2', async () => {
     const failure = await run(process.execPath, [MAIN, '--workload', 'nope']).catch((error: { code: number; stderr: string }) => error);
     expect((failure as { code: number }).code).toBe(2);

@@ -28,6 +28,11 @@ export interface LinkOptions {
   /** Unique per run, so that a shared broker never mixes two runs (topic, queue and service names). */
   runId: string;
   size: number;
+  /**
+   * Links of one run opened with the same group in one process (survey and bus members) share what
+   * a brokerless adapter needs to find its peers.
+   */
+  group?: string;
 }
 
 export type DriverKind = 'adapter' | 'raw' | 'tcp';
@@ -43,6 +48,8 @@ export interface DriverInfo {
   server?: { host: string; port: number };
   /** Needs no server: part of the default run. */
   embedded: boolean;
+  /** The delivery semantics of this profile, shown beside every result. */
+  semantics: string;
   /** Why it cannot run, or undefined when it can (package built, library loads). */
   load(): Promise<Driver>;
 }

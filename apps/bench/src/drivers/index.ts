@@ -1,9 +1,10 @@
-// Every transport the bench knows: the adapters (through @msg/core), the raw client baselines and
-// plain TCP. Drivers load lazily, so an adapter whose package has not been built yet is skipped with
-// that reason instead of breaking the bench.
+// Every transport the bench knows: the adapters and their profiles (through @msg/core), the raw client
+// baselines and plain TCP. Drivers load lazily, so an adapter whose package has not been built yet is
+// skipped with that reason instead of breaking the bench.
 import { connect } from '@msg/core';
 import type { Driver, DriverInfo } from './driver.js';
-import { type Wiring, adapterDriver, brokerWiring, grpcWiring, zmqWiring } from './adapter.js';
+import { type Wiring, adapterDriver, brokerWiring, grpcWiring, nanomsgWiring, zmqWiring } from './adapter.js';
+import { deleteKafkaTopics, deleteRedisKeys, deleteStream } from './cleanup.js';
 
 export type { Driver, DriverInfo, DriverKind, Link, LinkOptions } from './driver.js';
 
@@ -19,21 +20,23 @@ async function importAdapter(name: string): Promise<void> {
   }
 }
 
-function adapter(name: string, wiring: Wiring, server?: { host: string; port: number }): DriverInfo {
+/** `name` is the transport as the bench lists it; a profile (`nats+jetstream`) loads its adapter's package. */
+function adapter(name: string, semantics: string, wiring: Wiring, server?: { host: string; port: number }): DriverInfo {
   return {
     name,
     kind: 'adapter',
+    semantics,
     embedded: !server,
     server,
     async load() {
-      await importAdapter(name);
+      await importAdapter(name.split('+')[0]!);
       return adapterDriver(wiring);
     },
   };
 }
 
-function raw(name: string, baselineOf: string, load: () => Promise<Driver>, server?: { host: string; port: number }): DriverInfo {
-  return { name, kind: 'raw', baselineOf, embedded: !server, server, load };
+function raw(name: string, baselineOf: string, semantics: string, load: () => Promise<Driver>, server?: { host: string; port: number }): DriverInfo {
+  return { name, kind: 'raw', baselineOf, semantics, embedded: !server, server, load };
 }
 
 const NATS = { host: '127.0.0.1', port: 4222 };
@@ -41,34 +44,40 @@ const REDIS = { host: '127.0.0.1', port: 6379 };
 const RABBITMQ = { host: '127.0.0.1', port: 5672 };
 const KAFKA = { host: '127.0.0.1', port: 9092 };
 
+/** Each run keeps to names of its own on the shared brokers, and the binding side deletes them after. */
+const jetstream = (runId: string) => ({ stream: `BENCH_${runId}`, subjectPrefix: `bench-js-${runId}`, maxAgeMs: 10 * 60_000, idleConsumerMs: 60_000 });
+const redisPrefix = (runId: string) => `bench-${runId}`;
+
 export const catalogue: readonly DriverInfo[] = [
-  { ...adapter('inproc', async (_mode, _address, runId) => ({ transport: await connect(`inproc://bench-${runId}`) })), sameProcess: true },
-  { name: 'tcp', kind: 'tcp', embedded: true, load: async () => (await import('./tcp.js')).tcpDriver },
-  adapter('zmq', zmqWiring),
-  adapter('nanomsg', async () => {
-    throw new Error('the nanomsg adapter is not wired into the bench yet');
-  }),
-  adapter('grpc', grpcWiring),
-  adapter('nats', brokerWiring('nats://127.0.0.1:4222'), NATS),
-  adapter('redis', brokerWiring('redis://127.0.0.1:6379'), REDIS),
-  adapter('amqp', brokerWiring('amqp://guest:guest@127.0.0.1:5672'), RABBITMQ),
-  adapter('kafka', brokerWiring('kafka://127.0.0.1:9092'), KAFKA),
-  raw('zmq-raw', 'zmq', async () => (await import('./raw-zmq.js')).rawZmqDriver),
-  raw('nanomsg-raw', 'nanomsg', async () => (await import('./raw-nanomsg.js')).rawNanomsgDriver),
-  raw('nats-raw', 'nats', async () => (await import('./raw-nats.js')).rawNatsDriver, NATS),
-  raw('redis-raw', 'redis', async () => (await import('./raw-redis.js')).rawRedisDriver, REDIS),
-  raw('amqp-raw', 'amqp', async () => (await import('./raw-amqp.js')).rawAmqpDriver, RABBITMQ),
-  raw(
-    'kafka-raw',
-    'kafka',
-    async () => {
-      throw new Error('the kafkajs baseline waits for the Kafka broker script to land');
-    },
-    KAFKA,
+  { ...adapter('inproc', 'in-process, at-most-once', async (_mode, _address, { runId }) => ({ transport: await connect(`inproc://bench-${runId}`) })), sameProcess: true },
+  { name: 'tcp', kind: 'tcp', semantics: 'TCP stream, no broker', embedded: true, load: async () => (await import('./tcp.js')).tcpDriver },
+  adapter('zmq', 'at-most-once (PUB/SUB, HWM drops)', zmqWiring),
+  adapter('nanomsg', 'at-most-once (PUB/SUB, buffer drops)', nanomsgWiring),
+  adapter('grpc', 'gRPC streams via the host, at-most-once', grpcWiring),
+  adapter('nats', 'at-most-once (core NATS)', brokerWiring('nats://127.0.0.1:4222'), NATS),
+  adapter(
+    'nats+jetstream',
+    'at-least-once (JetStream, PubAck per publish, explicit acks)',
+    brokerWiring('nats+jetstream://127.0.0.1:4222', (runId) => ({ jetstream: jetstream(runId) }), (runId) => deleteStream(jetstream(runId).stream)),
+    NATS,
   ),
-  raw('grpc-raw', 'grpc', async () => {
-    throw new Error('the grpc-js baseline waits for the gRPC adapter and its .proto');
-  }),
+  adapter('redis', 'at-most-once (Redis pub/sub)', brokerWiring('redis://127.0.0.1:6379', (runId) => ({ prefix: redisPrefix(runId), keyExpiryMs: 10 * 60_000 }), (runId) => deleteRedisKeys(redisPrefix(runId))), REDIS),
+  adapter(
+    'redis+streams',
+    'at-least-once (Redis Streams, XADD/XREADGROUP/XACK)',
+    brokerWiring('redis+streams://127.0.0.1:6379', (runId) => ({ prefix: redisPrefix(runId), keyExpiryMs: 10 * 60_000 }), (runId) => deleteRedisKeys(redisPrefix(runId))),
+    REDIS,
+  ),
+  adapter('amqp', 'at-most-once (RabbitMQ, no confirms, auto-ack)', brokerWiring('amqp://guest:guest@127.0.0.1:5672'), RABBITMQ),
+  adapter('amqp+confirm', 'at-least-once (RabbitMQ publisher confirms, manual acks)', brokerWiring('amqp+confirm://guest:guest@127.0.0.1:5672', () => ({ queueExpiresMs: 120_000 })), RABBITMQ),
+  adapter('kafka', 'at-least-once (Kafka, acks=all)', brokerWiring('kafka://127.0.0.1:9092', undefined, deleteKafkaTopics), KAFKA),
+  raw('zmq-raw', 'zmq', 'at-most-once (PUB/SUB)', async () => (await import('./raw-zmq.js')).rawZmqDriver),
+  raw('nanomsg-raw', 'nanomsg', 'at-most-once (PUB/SUB)', async () => (await import('./raw-nanomsg.js')).rawNanomsgDriver),
+  raw('nats-raw', 'nats', 'at-most-once (core NATS)', async () => (await import('./raw-nats.js')).rawNatsDriver, NATS),
+  raw('redis-raw', 'redis', 'at-most-once (Redis pub/sub)', async () => (await import('./raw-redis.js')).rawRedisDriver, REDIS),
+  raw('amqp-raw', 'amqp', 'at-most-once (fanout, no acks)', async () => (await import('./raw-amqp.js')).rawAmqpDriver, RABBITMQ),
+  raw('kafka-raw', 'kafka', 'at-least-once (kafkajs, acks=all, one batch per tick)', async () => (await import('./raw-kafka.js')).rawKafkaDriver, KAFKA),
+  raw('grpc-raw', 'grpc', 'gRPC client stream and unary calls', async () => (await import('./raw-grpc.js')).rawGrpcDriver),
 ];
 
 export function driverInfo(name: string): DriverInfo | undefined {

@@ -9,9 +9,10 @@ import { Phase, newPayload, readStamp, stamp } from '../payload.js';
 import { Window, now } from '../pace.js';
 
 export async function bus(ctx: RoleContext, job: Extract<Job, { role: 'bus' }>): Promise<Record<string, unknown>> {
-  const first = await ctx.open(job.driver, 'bind', undefined, job);
+  const options = { ...job, group: 'bus' };
+  const first = await ctx.open(job.driver, 'bind', undefined, options);
   const links = [first];
-  for (let m = 1; m < job.members; m++) links.push(await ctx.open(job.driver, 'connect', first.address, job));
+  for (let m = 1; m < job.members; m++) links.push(await ctx.open(job.driver, 'connect', first.address, options));
   const members: BusMember[] = [];
   for (const link of links) {
     if (!link.transport) throw new Error(`${job.driver} has no bus pattern`);

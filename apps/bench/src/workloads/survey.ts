@@ -7,11 +7,12 @@ import { newPayload } from '../payload.js';
 import { now } from '../pace.js';
 
 export async function survey(ctx: RoleContext, job: Extract<Job, { role: 'survey' }>): Promise<Record<string, unknown>> {
-  const surveyor = await ctx.open(job.driver, 'bind', undefined, job);
+  const options = { ...job, group: 'survey' };
+  const surveyor = await ctx.open(job.driver, 'bind', undefined, options);
   const transport = surveyor.transport;
   if (!transport) throw new Error(`${job.driver} has no survey pattern`);
   for (let r = 0; r < job.respondents; r++) {
-    const link = await ctx.open(job.driver, 'connect', surveyor.address, job);
+    const link = await ctx.open(job.driver, 'connect', surveyor.address, options);
     if (!link.transport) throw new Error(`${job.driver} has no survey pattern`);
     await link.transport.respond(job.topic, (question) => question.data);
   }

@@ -12,21 +12,25 @@ import {
   type Stop,
   type Transport,
   type TransportFactory,
+  InvalidArgumentError,
   createTransport,
   registerTransport,
 } from '@msg/core';
 import { Bus } from './bus.js';
 import { type Directory, defaultDirectory } from './directory.js';
 import { newEndpoint } from './endpoints.js';
+import { type EndpointOptions, GivenEndpoints } from './given.js';
 import { Mesh } from './mesh.js';
 import { PubSub } from './pubsub.js';
 import { Requests, serveRequests } from './reqrep.js';
-import type { SocketSettings } from './socket.js';
+import type { NanoSocket, SocketSettings } from './socket.js';
 import { Respondent, Surveys } from './survey.js';
 import type { Wire } from './wire.js';
 
 export { Directory, defaultDirectory } from './directory.js';
 export type { PeerEndpoints } from './directory.js';
+export { endpointsUrl } from './given.js';
+export type { EndpointOptions } from './given.js';
 export { createPair, createPuller, createPusher } from './channel.js';
 export type { ChannelOptions, Pair, Puller, Pusher } from './channel.js';
 
@@ -67,6 +71,11 @@ export interface NanomsgOptions {
     /** Service name to the endpoint of its REP socket. */
     reply?: Record<string, string>;
   };
+  /**
+   * nanocat-style endpoints for peers in other processes: `bind` for the first socket that binds for
+   * a pattern, `connect` added to the directory in the role each pattern needs (see EndpointOptions).
+   */
+  endpoints?: EndpointOptions;
   /** `envelope` (default): id and headers travel in the msg envelope. `plain`: the payload alone. */
   wire?: Wire;
   /** Requests in flight per service, each on its own REQ socket; more wait for a free one. Default 64. */
@@ -89,35 +98,50 @@ class NanomsgBackend implements Backend {
     readonly pubsub: PubSub,
     readonly surveys: Surveys,
     readonly bus: Bus,
+    readonly given: GivenEndpoints,
   ) {}
 
   request(request: Message, signal: AbortSignal): Promise<Message> {
+    this.given.asRepliers(request.subject);
     return this.requests.request(request, signal);
   }
 
   async reply(service: string, serve: Serve): Promise<Stop> {
-    const endpoint = this.options.bind?.reply?.[service] ?? (await newEndpoint(this.options.listen));
-    return serveRequests(this.options.directory, this.settings, service, endpoint, serve);
+    const fixed = this.options.bind?.reply?.[service];
+    const endpoints = fixed !== undefined ? [fixed] : this.given.takeBind();
+    const where = endpoints.length > 0 ? endpoints : [await newEndpoint(this.options.listen)];
+    return serveRequests(this.options.directory, this.settings, service, where, serve);
   }
 
   publish(message: Message): Promise<void> {
+    this.#bindGiven(this.mesh.publisher);
     return this.pubsub.publish(message);
   }
 
   subscribe(pattern: string, deliver: Deliver): Promise<Stop> {
+    this.given.asPeers('publish');
     return this.pubsub.subscribe(pattern, deliver);
   }
 
   survey(question: Message, deliver: Deliver, signal: AbortSignal): Promise<void> {
+    this.#bindGiven(this.mesh.surveyor);
     return this.surveys.survey(question, deliver, signal);
   }
 
   respond(topic: string, serve: Serve): Promise<Stop> {
+    this.given.asPeers('survey');
     return new Respondent(this.mesh, topic, serve).start(this.options.linkTimeoutMs);
   }
 
   join(group: string, deliver: Deliver): Promise<BusLink> {
+    this.given.asPeers('bus');
+    this.#bindGiven(this.mesh.bus);
     return this.bus.join(group, deliver);
+  }
+
+  /** The hand-given bind endpoints, on the socket of the first pattern that binds (see EndpointOptions). */
+  #bindGiven(socket: NanoSocket): void {
+    for (const endpoint of this.given.takeBind()) socket.bind(endpoint);
   }
 
   async close(): Promise<void> {
@@ -148,7 +172,8 @@ export async function createNanomsgTransport(options: NanomsgOptions = {}): Prom
     await mesh.start(linkTimeoutMs, { publish: (frame) => pubsub.received(frame), bus: (frame) => bus.received(frame) });
     const requests = new Requests(directory, settings, wire, options.maxInFlight ?? 64);
     const backendOptions = { ...options, directory, listen, linkTimeoutMs };
-    return createTransport(new NanomsgBackend(capabilities, backendOptions, settings, mesh, requests, pubsub, surveys, bus));
+    const given = new GivenEndpoints(directory, options.endpoints);
+    return createTransport(new NanomsgBackend(capabilities, backendOptions, settings, mesh, requests, pubsub, surveys, bus, given));
   } catch (error) {
     mesh.close();
     throw error;
@@ -158,13 +183,21 @@ export async function createNanomsgTransport(options: NanomsgOptions = {}): Prom
 /**
  * `nanomsg+tcp://HOST` listens on free ports of HOST; `nanomsg+ipc:///DIR` (or `nanomsg+ipc://`)
  * on socket files in DIR (or the OS temp dir). Peers find each other through `options.directory`.
+ * Parameters: `wire=plain|envelope`, and `bind=EP` and `connect=EP`, each repeatable, for the
+ * `endpoints` option (see `endpointsUrl`).
  */
 export const nanomsgTransport: TransportFactory<NanomsgOptions> = {
   schemes: ['nanomsg+tcp', 'nanomsg+ipc'],
-  connect: (url, options) => {
-    const listen = url.protocol === 'nanomsg+tcp:' ? `tcp://${url.host}` : url.pathname.length > 1 ? `ipc://${url.pathname}` : 'ipc';
-    return createNanomsgTransport({ listen, ...options });
-  },
+  connect: (url, options) => createNanomsgTransport({ ...fromUrl(url), ...options }),
 };
+
+function fromUrl(url: URL): NanomsgOptions {
+  const listen = url.protocol === 'nanomsg+tcp:' ? `tcp://${url.host}` : url.pathname.length > 1 ? `ipc://${url.pathname}` : 'ipc';
+  const wire = url.searchParams.get('wire') ?? undefined;
+  if (wire !== undefined && wire !== 'plain' && wire !== 'envelope') throw new InvalidArgumentError(`wire must be plain or envelope, got ${JSON.stringify(wire)}`);
+  const bind = url.searchParams.getAll('bind');
+  const connect = url.searchParams.getAll('connect');
+  return { listen, wire, endpoints: { bind, connect } };
+}
 
 registerTransport(nanomsgTransport);

@@ -172,10 +172,16 @@ export class Requests {
   }
 }
 
-/** Serves `service` on a REP socket bound at `endpoint`, announced in the directory. */
-export function serveRequests(directory: Directory, settings: SocketSettings, service: string, endpoint: string, serve: Serve): Stop {
+/** Serves `service` on a REP socket bound at `endpoints`, the first announced in the directory. */
+export function serveRequests(directory: Directory, settings: SocketSettings, service: string, endpoints: readonly string[], serve: Serve): Stop {
   const socket = new NanoSocket('rep', settings);
-  socket.bind(endpoint);
+  try {
+    for (const endpoint of endpoints) socket.bind(endpoint);
+  } catch (error) {
+    socket.close();
+    throw error;
+  }
+  const endpoint = endpoints[0] as string;
   serveInTurn(socket, (frame) => {
     let request: Message;
     try {

@@ -21,23 +21,27 @@ export interface EndpointOptions {
   connect?: string[];
 }
 
+const NONE: readonly string[] = Object.freeze([]);
+
 export class Endpoints {
   readonly #directory: Directory;
   readonly #connect: readonly string[];
-  #bind: string[];
+  #bind: readonly string[];
   /** Services whose repliers already include the connect endpoints. */
   readonly #services = new Set<string>();
   #publishers = false;
 
   constructor(directory: Directory, options: EndpointOptions = {}) {
     this.#directory = directory;
-    this.#bind = [...(options.bind ?? [])];
+    this.#bind = options.bind?.length ? [...options.bind] : NONE;
     this.#connect = [...(options.connect ?? [])];
   }
 
   /** The bind endpoints, for the first socket that asks; nothing for any later one. */
-  takeBind(): string[] {
-    return this.#bind.splice(0);
+  takeBind(): readonly string[] {
+    const taken = this.#bind;
+    this.#bind = NONE;
+    return taken;
   }
 
   /** Lists every connect endpoint as a replier of `service`. */

@@ -1,7 +1,7 @@
 // A consumer group reading one topic, at least once: a record's offset is committed only after the
 // core settles it without error, and a record settled with an error is read again from there.
-// A group without committed offsets starts at the end of the log as it is at start time, so that
-// what is published after `consume` resolves is delivered and what came before is not.
+// A group without committed offsets starts at the end of the log as it was when `consume` began, so
+// that what is published after `consume` resolves is delivered and what came before is not.
 
 import { ConnectionError } from '@msg/core';
 import type { Admin, Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
@@ -31,15 +31,15 @@ export type StopConsuming = () => Promise<void>;
 
 export async function consume(connection: Connection, options: ConsumeOptions): Promise<StopConsuming> {
   const { topic, groupId } = options;
-  let fresh: Map<number, string>;
+  let ends: Map<number, string>;
   try {
-    fresh = await freshPartitions(connection.admin, groupId, topic);
+    ends = await endOffsets(connection.admin, topic);
   } catch (error) {
-    throw toKafkaError(error, `reading the offsets of group "${groupId}" on "${topic}"`, MAX_PAYLOAD);
+    throw toKafkaError(error, `reading the end offsets of "${topic}"`, MAX_PAYLOAD);
   }
   const consumer = connection.consumer(groupId);
   const flow = new Flow(options.maxPending);
-  const joined = joinedOnce(consumer, fresh, options.onCrash);
+  const joined = placedOnJoin(consumer, connection.admin, options, ends);
   try {
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: false });
@@ -70,16 +70,11 @@ export async function consume(connection: Connection, options: ConsumeOptions): 
   };
 }
 
-/**
- * The partitions where the group has no committed offset, each with the topic's end offset now:
- * where the group starts, so that what is published from now on is delivered and nothing before.
- */
-async function freshPartitions(admin: Admin, groupId: string, topic: string): Promise<Map<number, string>> {
+/** Each partition's end offset now: where a group without offsets starts. */
+async function endOffsets(admin: Admin, topic: string): Promise<Map<number, string>> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const [[committed], ends] = await Promise.all([admin.fetchOffsets({ groupId, topics: [topic] }), admin.fetchTopicOffsets(topic)]);
-      const started = new Set(committed?.partitions.filter((p) => p.offset !== '-1').map((p) => p.partition));
-      return new Map(ends.filter((p) => !started.has(p.partition)).map((p) => [p.partition, p.offset]));
+      return new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, p.offset]));
     } catch (error) {
       // A topic created a moment ago may not have its leader in every client's metadata yet.
       if (attempt >= 5 || !(error as { retriable?: boolean }).retriable) throw error;
@@ -88,29 +83,36 @@ async function freshPartitions(admin: Admin, groupId: string, topic: string): Pr
   }
 }
 
-/** Resolves once the consumer has its first assignment, placed at `fresh` where the group has no offset. */
-function joinedOnce(consumer: Consumer, fresh: Map<number, string>, onCrash: ((error: unknown) => void) | undefined) {
+/**
+ * Resolves once the consumer has its first assignment and each assigned partition where the group
+ * has no committed offset is placed at `ends` (the end when `consume` began): what is published
+ * from then on is delivered, nothing before. Offsets are read only after joining, because a member
+ * that left just before commits on its way out, and the join waits for it to be gone.
+ */
+function placedOnJoin(consumer: Consumer, admin: Admin, options: ConsumeOptions, ends: Map<number, string>) {
+  const { topic, groupId } = options;
   let cancel!: () => void;
   const done = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new ConnectionError(`kafka: no partition assignment within ${JOIN_TIMEOUT_MS} ms`)), JOIN_TIMEOUT_MS);
     const offJoin = consumer.on(consumer.events.GROUP_JOIN, (event) => {
       clearTimeout(timer);
       offJoin();
-      // Emitted before the first fetch: the seek decides where that fetch starts. The commit
-      // keeps the place for another member that takes the partition over later.
-      const place = Object.entries(event.payload.memberAssignment).flatMap(([topic, partitions]) =>
-        partitions.flatMap((partition) => {
-          const offset = fresh.get(partition);
-          return offset === undefined ? [] : [{ topic, partition, offset }];
-        }),
-      );
-      for (const entry of place) consumer.seek(entry);
-      if (place.length === 0) resolve();
-      else consumer.commitOffsets(place).then(resolve, reject);
+      // Emitted before the first fetch: nothing is read until the partitions are placed.
+      consumer.pause([{ topic }]);
+      const assigned = event.payload.memberAssignment[topic] ?? [];
+      void (async () => {
+        const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        const started = new Set(committed?.partitions.filter((p) => p.offset !== '-1').map((p) => p.partition));
+        const place = assigned.filter((p) => !started.has(p)).map((partition) => ({ topic, partition, offset: ends.get(partition) ?? '0' }));
+        for (const entry of place) consumer.seek(entry);
+        // Committed too, so that a member that takes a partition over later starts there as well.
+        if (place.length > 0) await consumer.commitOffsets(place);
+        consumer.resume([{ topic }]);
+      })().then(resolve, reject);
     });
     consumer.on(consumer.events.CRASH, (event) => {
       clearTimeout(timer);
-      onCrash?.(event.payload.error);
+      options.onCrash?.(event.payload.error);
       reject(event.payload.error);
     });
     cancel = () => {

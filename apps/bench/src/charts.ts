@@ -102,15 +102,69 @@ export function barChart(title: string, yLabel: string, categories: string[], se
   return frame(title, '', yLabel, [...body, ...legend(series.map((s) => s.name))]);
 }
 
-const pointName: Record<string, string> = { echo: 'clients', stream: 'in-flight window', survey: 'respondents', bus: 'members' };
-const rateName: Record<string, string> = { echo: 'requests/s', stream: 'requests/s', survey: 'answers/s', bus: 'delivered msg/s' };
+/** Points against a numeric x axis: one line per series, through its points in order. */
+export function xyChart(title: string, xLabel: string, yLabel: string, series: { name: string; points: { x: number; y: number; label?: string }[] }[]): string {
+  const { y, ticks } = yScale(series.flatMap((s) => s.points.map((p) => p.y)), true);
+  const xs = yScale(series.flatMap((s) => s.points.map((p) => p.x)), false);
+  const span = W - M.left - M.right;
+  const xMax = xs.ticks.at(-1) || 1;
+  const x = (v: number) => M.left + (v / xMax) * span;
+  const body = axes([], x, ticks, y);
+  for (const t of xs.ticks) body.push(`<text x="${x(t).toFixed(1)}" y="${H - M.bottom + 18}" text-anchor="middle">${fmt(t)}</text>`);
+  series.forEach((s, k) => {
+    const colour = COLOURS[k % COLOURS.length];
+    const points = s.points.map((p) => `${x(p.x).toFixed(1)},${y(p.y).toFixed(1)}`);
+    if (points.length > 1) body.push(`<polyline fill="none" stroke="${colour}" stroke-width="2" points="${points.join(' ')}"/>`);
+    s.points.forEach((p, i) => body.push(`<circle cx="${points[i]!.split(',')[0]}" cy="${points[i]!.split(',')[1]}" r="3" fill="${colour}"><title>${esc(`${s.name} ${p.label ?? ''}: ${fmt(p.x)}/s, p99 ${fmt(p.y)} µs`)}</title></circle>`));
+  });
+  return frame(title, xLabel, yLabel + ' (log scale)', [...body, ...legend(series.map((s) => s.name))]);
+}
+
+const sizeOf = (r: Row) => (r.variant ?? '').split(' ').filter((v) => v.startsWith('size=')).join(' ');
+
+const pointName: Record<string, string> = { echo: 'clients', stream: 'in-flight window', survey: 'respondents', bus: 'members', fanout: 'subscribers', fanin: 'publishers', topics: 'topics' };
+const rateName: Record<string, string> = { echo: 'requests/s', stream: 'requests/s', survey: 'answers/s', bus: 'delivered msg/s', fanout: 'delivered msg/s', fanin: 'received msg/s', topics: 'received msg/s' };
 
 export function charts(rows: readonly Row[], results: readonly Result[]): Chart[] {
   const out: Chart[] = [];
-  const ok = rows.filter((r) => r.status === 'ok' || r.recvRate > 0);
+  const measured = rows.filter((r) => r.status === 'ok' || r.recvRate > 0);
+  // The swept charts show the closed-loop points of the first payload size; the others have charts of their own.
+  const firstSize = measured.length ? sizeOf(measured[0]!) : '';
+  const ok = measured.filter((r) => (r.load === undefined || r.load === 1) && !(r.variant ?? '').includes('max-sustainable') && sizeOf(r) === firstSize);
+
+  // Latency against throughput (echo): the closed-loop maximum and the fixed-rate points below it,
+  // per client count; the knee is where p99 turns up.
+  const loaded = measured.filter((r) => r.workload === 'echo' && r.load !== undefined && sizeOf(r) === firstSize);
+  for (const clients of [...new Set(loaded.filter((r) => r.load !== 1).map((r) => r.point?.value ?? 0))]) {
+    const these = loaded.filter((r) => (r.point?.value ?? 0) === clients);
+    const transports = [...new Set(these.map((r) => r.transport))];
+    const title = `echo, ${clients} client${clients > 1 ? 's' : ''}: p99 latency against throughput`;
+    const series = transports.map((t) => ({
+      name: t,
+      points: these
+        .filter((r) => r.transport === t)
+        .sort((a, b) => a.load! - b.load!)
+        .map((r) => ({ x: r.recvRate, y: Math.max(1, r.p99), label: r.load === 1 ? 'closed loop' : `${Math.round(r.load! * 100)} %` })),
+    }));
+    out.push({ file: `echo-latency-vs-throughput-c${clients}.svg`, title, svg: xyChart(title, 'requests/s achieved', 'p99 µs from the intended send', series) });
+  }
+
+  // Payload sweep: MB/s and p50 against the payload size.
+  const sizes = [...new Set(measured.map(sizeOf).filter(Boolean))];
+  if (sizes.length > 1) {
+    for (const workload of ['pubsub', 'echo']) {
+      const these = measured.filter((r) => r.workload === workload && (r.load === undefined || r.load === 1) && (!r.point || r.point.value === Math.min(...measured.filter((o) => o.workload === workload).map((o) => o.point?.value ?? 0))));
+      if (these.length === 0) continue;
+      const transports = [...new Set(these.map((r) => r.transport))];
+      const seriesOf = (f: (r: Row) => number) => transports.map((t) => ({ name: t, values: sizes.map((s) => these.find((r) => r.transport === t && sizeOf(r) === s)).map((r) => (r ? f(r) : undefined)) }));
+      const labels = sizes.map((s) => s.slice(5));
+      out.push({ file: `${workload}-size-throughput.svg`, title: `${workload}: MB/s against payload size`, svg: lineChart(`${workload}: MB/s against payload size`, 'payload', 'MB/s', labels, seriesOf((r) => r.mbps), true) });
+      out.push({ file: `${workload}-size-p50.svg`, title: `${workload}: p50 latency against payload size`, svg: lineChart(`${workload}: p50 latency against payload size`, 'payload', 'p50 µs', labels, seriesOf((r) => Math.max(1, r.p50)), true) });
+    }
+  }
 
   // Throughput (and p99) against the swept parameter, one line per transport.
-  for (const workload of ['echo', 'stream', 'survey', 'bus']) {
+  for (const workload of ['echo', 'stream', 'survey', 'bus', 'fanout', 'fanin', 'topics']) {
     const these = ok.filter((r) => r.workload === workload && r.point);
     if (these.length === 0) continue;
     const values = [...new Set(these.map((r) => r.point!.value))].sort((a, b) => a - b);

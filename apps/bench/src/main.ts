@@ -47,6 +47,12 @@ const program = new Command()
   .option('--windows <list>', 'stream: in-flight windows to sweep', list('--windows', 65_536))
   .option('--respondents <list>', 'survey: respondent counts to sweep', list('--respondents', 256))
   .option('--members <list>', 'bus: member counts to sweep', list('--members', 64))
+  .option('--sizes <list>', 'payload sizes to sweep in bytes, e.g. 64,1024,16384,1048576 (pubsub messages are capped at 128 MiB per run)', list('--sizes', 16 * 1024 * 1024))
+  .option('--rate-points <list>', 'echo: open-loop points at these percentages of the closed-loop maximum, e.g. 25,50,75,90', list('--rate-points', 100))
+  .option('--find-max', 'echo: search for the highest rate whose backlog stays bounded', false)
+  .option('--fanout <list>', 'fanout: subscriber counts (one publisher)', list('--fanout', 256))
+  .option('--fanin <list>', 'fanin: publisher counts (one subscriber)', list('--fanin', 256))
+  .option('--topics <list>', 'topics: topic counts (one publisher cycling over them, one subscriber to each)', list('--topics', 100_000))
   .option('--repeat <n>', 'repetitions, each in a new random transport order', positiveInt('--repeat', 100), 1)
   .option('--baseline', 'also run each backend raw client library (pubsub and echo)', false)
   .option('--out <dir>', 'where to write results (default bench-results/<timestamp>)')
@@ -159,6 +165,12 @@ function progressBar(): Progress {
   };
 }
 
+function sizeLabel(bytes: number): string {
+  if (bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)}MiB`;
+  if (bytes % 1024 === 0) return `${bytes / 1024}KiB`;
+  return `${bytes}B`;
+}
+
 function shuffle<T>(items: T[]): T[] {
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
@@ -172,7 +184,11 @@ function shuffle<T>(items: T[]): T[] {
 function supports(info: DriverInfo, workload: Workload): string | undefined {
   if ((workload === 'survey' || workload === 'bus') && info.kind !== 'adapter') return `${info.name}: ${workload} needs an adapter's ${workload} pattern`;
   if (workload === 'stream' && info.name === 'nanomsg-raw') return 'nanomsg-raw: stream needs several requests in flight, which REQ does not allow';
-  if (workload !== 'pubsub' && info.name === 'kafka-raw') return `kafka-raw: no ${workload} baseline (Kafka has no request/reply)`;
+  if (workload === 'fanout' && (info.kind !== 'adapter' || info.name === 'grpc') && !(info.kind === 'raw' && info.server))
+    return `${info.name}: fanout needs a broker or a brokerless adapter (its subscribers bind, one publisher reaches only one)`;
+  if (workload === 'fanin' && info.kind === 'raw' && !info.server) return `${info.name}: no fanin baseline`;
+  if (workload === 'topics' && info.kind !== 'adapter') return `${info.name}: topics runs on adapters only`;
+  if (workload !== 'pubsub' && workload !== 'fanout' && workload !== 'fanin' && info.name === 'kafka-raw') return `kafka-raw: no ${workload} baseline (Kafka has no request/reply)`;
   return undefined;
 }
 
@@ -200,11 +216,20 @@ async function main(argv: string[]): Promise<number> {
     respondents?: number[];
     members?: number[];
     repeat: number;
+    sizes?: number[];
+    ratePoints?: number[];
+    findMax: boolean;
+    fanout?: number[];
+    fanin?: number[];
+    topics?: number[];
     baseline: boolean;
     out?: string;
     timeLimit: number;
   };
   if (program.args.length) throw new UsageError(`unexpected argument "${program.args[0]}"`);
+  const sizes = o.sizes ?? [o.size];
+  if (sizes.some((s) => s < 24)) throw new UsageError('every size in --sizes must be at least 24 bytes (the header)');
+  if (o.rate && (o.ratePoints || o.findMax)) throw new UsageError('--rate-points and --find-max start from the closed-loop maximum: leave out --rate');
   if (o.size < 24) throw new UsageError('--size must be at least 24 bytes: each payload carries a 24-byte header (sequence number and timestamps)');
   const workloads: Workload[] = !o.workload
     ? ['pubsub', 'echo']
@@ -228,6 +253,11 @@ async function main(argv: string[]): Promise<number> {
     respondents: o.respondents ?? [1, 2, 4, 8],
     members: o.members ?? [2, 4, 8],
     timeLimitMs: Math.round(o.timeLimit * 1000),
+    fanout: o.fanout ?? [4, 16],
+    fanin: o.fanin ?? [4],
+    topics: o.topics ?? [100],
+    ratePoints: (o.ratePoints ?? []).map((p) => p / 100),
+    findMax: o.findMax,
   };
   const out = o.out ?? join('bench-results', new Date().toISOString().replace(/[:.]/g, '-'));
   const selection = await select(o.transport, o.baseline);
@@ -238,11 +268,11 @@ async function main(argv: string[]): Promise<number> {
     for (const info of selection.drivers) {
       const reason = supports(info, workload);
       if (reason) selection.skipped.push(reason);
-      else if (info.kind === 'raw' && workload !== 'pubsub' && workload !== 'echo' && workload !== 'stream') selection.skipped.push(`${info.name}: no ${workload} baseline`);
+      else if (info.kind === 'raw' && !['pubsub', 'echo', 'stream', 'fanout', 'fanin'].includes(workload)) selection.skipped.push(`${info.name}: no ${workload} baseline`);
       else work.push({ info, workload });
     }
   }
-  const parameters = { ...plan, workloads, transports: selection.drivers.map((d) => d.name), repeat: o.repeat, baseline: o.baseline, out };
+  const parameters = { ...plan, sizes, workloads, transports: selection.drivers.map((d) => d.name), repeat: o.repeat, baseline: o.baseline, out };
   process.stderr.write(
     `msg-bench: ${workloads.join(', ')} on ${selection.drivers.map((d) => d.name).join(', ')}; ${plan.messages.toLocaleString('en-US')} messages of ${plan.size} B, ` +
       `clients ${plan.clients.join(',')}, ${plan.durationMs / 1000} s per point after ${plan.warmupMs / 1000} s warm-up${plan.rate ? `, open loop at ${plan.rate.toLocaleString('en-US')}/s` : ', closed loop'}` +
@@ -268,12 +298,16 @@ async function main(argv: string[]): Promise<number> {
   process.on('SIGTERM', onInterrupt);
 
   for (let repetition = 1; repetition <= o.repeat && !interrupted; repetition++) {
-    for (const { info, workload } of o.repeat > 1 ? shuffle(work) : work) {
-      if (interrupted) break;
-      await runner.run(info, workload, repetition, (r) => {
-        results.push(r);
-        if (r.status !== 'ok') process.stderr.write(`  ${r.transport} ${label(r)}: ${r.status}: ${r.error}\n`);
-      });
+    for (const size of sizes) {
+      // A size sweep labels each point with its size, and keeps each pubsub run to 128 MiB.
+      if (sizes.length > 1) runner.replan({ ...plan, size, messages: Math.max(1, Math.min(plan.messages, Math.floor((128 * 1024 * 1024) / size))), variant: `size=${sizeLabel(size)}` });
+      for (const { info, workload } of o.repeat > 1 ? shuffle(work) : work) {
+        if (interrupted) break;
+        await runner.run(info, workload, repetition, (r) => {
+          results.push(r);
+          if (r.status !== 'ok') process.stderr.write(`  ${r.transport} ${label(r)}: ${r.status}: ${r.error}\n`);
+        });
+      }
     }
   }
   await runner.workers.stopAll();

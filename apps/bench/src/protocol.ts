@@ -12,8 +12,8 @@ export interface Common {
 }
 
 export type Job =
-  | (Common & { role: 'sub'; topic: string; messages: number; settleMs: number })
-  | (Common & { role: 'pub'; topic: string; messages: number; rate?: number; address?: string })
+  | (Common & { role: 'sub'; topic: string; messages: number; settleMs: number; topics?: number; publishers?: number })
+  | (Common & { role: 'pub'; topic: string; messages: number; rate?: number; address?: string; topics?: number; index?: number; seqOffset?: number })
   | (Common & { role: 'server'; service: string; workers: number })
   | (Common & { role: 'clients'; service: string; clients: number; durationMs: number; rate?: number; address?: string })
   | (Common & { role: 'stream'; service: string; windows: number[]; durationMs: number; address?: string })
@@ -24,7 +24,7 @@ export type Role = Job['role'];
 
 export type ToWorker =
   | { to: string; type: 'start'; job: Job }
-  | { to: string; type: 'peer'; address?: string }
+  | { to: string; type: 'peer'; address?: string; addresses?: (string | undefined)[] }
   | { to: string; type: 'warm' }
   | { to: string; type: 'go'; epochNs: bigint }
   | { to: string; type: 'finish' }

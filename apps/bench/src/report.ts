@@ -26,6 +26,11 @@ export interface Row {
   semantics?: string;
   workload: string;
   point?: { name: string; value: number };
+  /** The payload size in a sweep, the offered load (`load=50%`), `max-sustainable`. */
+  variant?: string;
+  /** echo: the fraction of the closed-loop maximum offered (1 for the maximum itself), and that rate. */
+  load?: number;
+  offeredRate?: number;
   repetitions: number;
   status: string;
   error?: string;
@@ -89,6 +94,9 @@ export function rows(results: readonly Result[]): Row[] {
       semantics: first.semantics,
       workload: first.workload,
       point: first.point,
+      variant: first.variant,
+      load: first.load,
+      offeredRate: ok.some((r) => r.rate !== undefined) ? m((r) => r.rate) : undefined,
       repetitions: group.length,
       status: ok.length === group.length ? 'ok' : ok.length > 0 ? `${group.length - ok.length} failed` : first.status,
       error: group.find((r) => r.error)?.error,
@@ -130,6 +138,9 @@ export function rows(results: readonly Result[]): Row[] {
   return out;
 }
 
+/** The swept parameter and whatever else sets the point apart (size, offered load). */
+const pointOf = (r: Row) => [r.point ? `${r.point.name}=${r.point.value}` : '', r.variant ?? ''].filter(Boolean).join(' ');
+
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 const us = (n: number) => (n >= 10_000 ? `${(n / 1000).toFixed(1)}ms` : `${Math.round(n)}`);
 
@@ -141,7 +152,7 @@ function pad(cells: string[][]): string {
 const HEAD = ['transport', 'workload', 'point', 'sent/s', 'recv/s', 'MB/s', 'p50µs', 'p99µs', 'p99.9µs', 'maxµs', 'lost/dup/reord', '×tcp', '×raw thr/p99'];
 
 function cells(row: Row): string[] {
-  const point = row.point ? `${row.point.name}=${row.point.value}` : '';
+  const point = pointOf(row);
   if (row.status !== 'ok' && row.recvRate === 0) return [row.transport, row.workload, point, row.status, (row.error ?? '').slice(0, 70), '', '', '', '', '', '', '', ''];
   return [
     row.transport,
@@ -204,7 +215,7 @@ function markdown(env: Environment, all: readonly Row[], results: readonly Resul
         r.transport,
         r.semantics ?? '',
         r.workload,
-        r.point ? `${r.point.name}=${r.point.value}` : '',
+        pointOf(r),
         int(r.sendRate),
         int(r.recvRate) + (r.repetitions > 1 ? ` (${int(r.recvRateMin)}–${int(r.recvRateMax)})` : ''),
         String(r.mbps),
@@ -230,7 +241,7 @@ function markdown(env: Environment, all: readonly Row[], results: readonly Resul
     '',
     markdownTable(
       ['transport', 'workload', 'point', 'CPU %', 'peak RSS MB', 'loop delay p99 ms', 'GC ms'],
-      all.map((r) => [r.transport, r.workload, r.point ? `${r.point.name}=${r.point.value}` : '', String(r.cpuPercent), String(r.peakRssMB), String(r.loopDelayP99Ms), String(r.gcMs)]),
+      all.map((r) => [r.transport, r.workload, pointOf(r), String(r.cpuPercent), String(r.peakRssMB), String(r.loopDelayP99Ms), String(r.gcMs)]),
     ),
     '',
     '## Charts',

@@ -3,7 +3,7 @@ import type { DriverKind } from './drivers/index.js';
 import type { IntervalPoint, LatencySummary } from './histogram.js';
 import type { ProcessStats } from './machine.js';
 
-export const WORKLOADS = ['pubsub', 'echo', 'stream', 'survey', 'bus'] as const;
+export const WORKLOADS = ['pubsub', 'echo', 'stream', 'survey', 'bus', 'fanout', 'fanin', 'topics'] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
 export interface Result {
@@ -14,6 +14,10 @@ export interface Result {
   semantics?: string;
   workload: Workload;
   repetition: number;
+  /** What else sets this point apart: the payload size in a size sweep, the offered load. */
+  variant?: string;
+  /** echo at a fraction of the maximum: that fraction (0..1); 1 is the closed-loop maximum. */
+  load?: number;
   /** The swept parameter of this point: clients, window, respondents or members. */
   point: { name: string; value: number } | undefined;
   status: 'ok' | 'failed' | 'skipped';
@@ -46,8 +50,10 @@ export interface Result {
   /** stream: replies that resolved out of send order. */
   outOfOrder?: number;
   processes: ProcessStats[];
+  /** echo max-sustainable search: each trial's offered rate and whether it kept up. */
+  trials?: { rate: number; kept: boolean }[];
 }
 
-export function label(r: { workload: string; point?: { name: string; value: number } | undefined }): string {
-  return r.point ? `${r.workload} ${r.point.name}=${r.point.value}` : r.workload;
+export function label(r: { workload: string; point?: { name: string; value: number } | undefined; variant?: string }): string {
+  return (r.point ? `${r.workload} ${r.point.name}=${r.point.value}` : r.workload) + (r.variant ? ` ${r.variant}` : '');
 }

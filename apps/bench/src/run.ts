@@ -7,7 +7,7 @@ import type { DriverInfo } from './drivers/index.js';
 import type { Common } from './protocol.js';
 import type { Result, Workload } from './results.js';
 import { type Role, type Worker, Workers } from './workers.js';
-import { type LatencySummary, decode, mergeIntervals, summarize } from './histogram.js';
+import { type LatencySummary, decode, encode, merge, mergeIntervals, summarize } from './histogram.js';
 import type { ProcessStats } from './machine.js';
 
 export interface Plan {
@@ -22,6 +22,15 @@ export interface Plan {
   respondents: number[];
   members: number[];
   timeLimitMs: number;
+  fanout: number[];
+  fanin: number[];
+  topics: number[];
+  /** echo: open-loop points at these fractions of the closed-loop maximum (0..1). */
+  ratePoints: number[];
+  /** echo: search for the highest rate whose backlog stays bounded. */
+  findMax: boolean;
+  /** Labels every result of this plan (the payload size, when sizes are swept). */
+  variant?: string;
 }
 
 export interface Progress {
@@ -30,6 +39,48 @@ export interface Progress {
 }
 
 const READY_MS = 30_000;
+const MAX_TRIALS = 7;
+
+/**
+ * Whether an open-loop run kept up: nearly all of the offered load completed, and the requests in
+ * flight neither grew (the second half's mean at most 1.5 × the first half's) nor ended above 100 ms
+ * worth of the offered rate.
+ */
+export function keptUp(r: Record<string, unknown>, rate: number, durationMs: number, clients: number): boolean {
+  const completed = Number(r.completed);
+  if (Number(r.failed) > 0 || completed < 0.95 * rate * (durationMs / 1000)) return false;
+  const backlog = (r.backlog as number[] | undefined) ?? [];
+  if (backlog.length < 4) return true;
+  const half = Math.floor(backlog.length / 2);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const early = mean(backlog.slice(0, half));
+  const late = mean(backlog.slice(half));
+  return late <= 1.5 * early + 2 * clients && backlog.at(-1)! <= rate * 0.1 + 4 * clients;
+}
+
+/** The shape of a pubsub run: how many subscribers, publishers and topics. */
+export interface Shape {
+  subscribers: number;
+  publishers: number;
+  topics: number;
+  workload?: Workload;
+  point?: { name: string; value: number };
+}
+
+export function shapeOf(workload: 'fanout' | 'fanin' | 'topics', value: number): Shape {
+  if (workload === 'fanout') return { subscribers: value, publishers: 1, topics: 1, workload, point: { name: 'subscribers', value } };
+  if (workload === 'fanin') return { subscribers: 1, publishers: value, topics: 1, workload, point: { name: 'publishers', value } };
+  return { subscribers: 1, publishers: 1, topics: value, workload, point: { name: 'topics', value } };
+}
+
+const shapeLabel = (shape: Shape) => (shape.point ? `${shape.workload} ${shape.point.name}=${shape.point.value}` : '');
+
+function encodeMerged(encoded: string[]): string {
+  const h = merge(encoded);
+  const out = encode(h);
+  h.destroy();
+  return out;
+}
 const now = () => process.hrtime.bigint();
 
 function summaryOf(encoded: unknown): LatencySummary | undefined {
@@ -51,7 +102,7 @@ const perSecond = (count: number, seconds: number) => (seconds > 0 ? Math.round(
 
 export class Runner {
   readonly workers = new Workers();
-  readonly #plan: Plan;
+  #plan: Plan;
   readonly #progress: Progress;
   readonly #signal: AbortSignal;
 
@@ -65,8 +116,14 @@ export class Runner {
     return { driver: info.name, runId: randomBytes(4).toString('hex'), size: this.#plan.size, warmupMs: this.#plan.warmupMs, timeLimitMs: this.#plan.timeLimitMs };
   }
 
-  #base(info: DriverInfo, workload: Workload, repetition: number): Omit<Result, 'status' | 'point'> {
-    return { transport: info.name, kind: info.kind, baselineOf: info.baselineOf, semantics: info.semantics, workload, repetition, size: this.#plan.size, rate: this.#plan.rate, histograms: {}, processes: [] };
+  #base(info: DriverInfo, workload: Workload, repetition: number, extra?: { variant?: string; rate?: number; load?: number }): Omit<Result, 'status' | 'point'> {
+    const variant = [this.#plan.variant, extra?.variant].filter(Boolean).join(' ') || undefined;
+    return { transport: info.name, kind: info.kind, baselineOf: info.baselineOf, semantics: info.semantics, workload, repetition, size: this.#plan.size, rate: extra?.rate ?? this.#plan.rate, load: extra?.load, variant, histograms: {}, processes: [] };
+  }
+
+  /** Replaces the plan, e.g. for each payload size of a sweep. */
+  replan(plan: Plan): void {
+    this.#plan = plan;
   }
 
   async #guard<T>(work: (spawned: Worker[]) => Promise<T>): Promise<T> {
@@ -97,6 +154,19 @@ export class Runner {
       switch (workload) {
         case 'pubsub':
           return onResult(await this.#guard((spawned) => this.#pubsub(info, repetition, spawned)));
+        case 'fanout':
+        case 'fanin':
+        case 'topics':
+          for (const value of workload === 'fanout' ? this.#plan.fanout : workload === 'fanin' ? this.#plan.fanin : this.#plan.topics) {
+            if (this.#signal.aborted) return;
+            const shape = shapeOf(workload, value);
+            try {
+              onResult(await this.#guard((spawned) => this.#pubsub(info, repetition, spawned, shape)));
+            } catch (error) {
+              onResult(failed(error, shape.point));
+            }
+          }
+          return;
         case 'echo':
           return await this.#guard((spawned) => this.#echo(info, repetition, spawned, onResult));
         case 'stream':
@@ -119,53 +189,73 @@ export class Runner {
     }
   }
 
-  async #pubsub(info: DriverInfo, repetition: number, spawned: Worker[]): Promise<Result> {
+  /** pubsub in every shape: 1→1, fan-out to S subscribers, fan-in from P publishers, T topics. */
+  async #pubsub(info: DriverInfo, repetition: number, spawned: Worker[], shape: Shape = { subscribers: 1, publishers: 1, topics: 1 }): Promise<Result> {
     const plan = this.#plan;
     const common = this.#common(info);
     const topic = `bench.${common.runId}.pubsub`;
-    const subWorker = this.#spawn(spawned, `${info.name} subscriber`);
-    const pubWorker = info.sameProcess ? subWorker : this.#spawn(spawned, `${info.name} publisher`);
-    const sub = subWorker.start('subscriber', { ...common, role: 'sub', topic, messages: plan.messages, settleMs: 1_000 });
-    const { address } = await sub.next('ready', READY_MS, 'subscribing');
-    const pub = pubWorker.start('publisher', { ...common, role: 'pub', topic, messages: plan.messages, rate: plan.rate, address });
-    const { address: publisherAddress } = await pub.next('ready', READY_MS, 'connecting');
-    sub.post({ type: 'peer', address: publisherAddress });
-    pub.post({ type: 'warm' });
-    await sub.next('warm', 20_000, 'the first warm-up message');
+    const { subscribers: S, publishers: P, topics: T } = shape;
+    const perPublisher = Math.ceil(plan.messages / P);
+    const messages = perPublisher * P;
+    const subWorker = this.#spawn(spawned, `${info.name} subscriber${S > 1 ? 's' : ''}`);
+    const pubWorker = info.sameProcess ? subWorker : this.#spawn(spawned, `${info.name} publisher${P > 1 ? 's' : ''}`);
+    const subs = Array.from({ length: S }, (_, k) => subWorker.start(`subscriber-${k}`, { ...common, role: 'sub', topic, messages, settleMs: 1_000, topics: T, publishers: P }));
+    const subAddresses: (string | undefined)[] = [];
+    for (const sub of subs) subAddresses.push((await sub.next('ready', READY_MS, 'subscribing')).address);
+    const rate = plan.rate ? Math.max(1, Math.round(plan.rate / P)) : undefined;
+    const pubs = Array.from({ length: P }, (_, k) =>
+      pubWorker.start(`publisher-${k}`, { ...common, role: 'pub', topic, messages: perPublisher, rate, address: subAddresses[0], topics: T, index: k, seqOffset: k * perPublisher }),
+    );
+    const pubAddresses: (string | undefined)[] = [];
+    for (const pub of pubs) pubAddresses.push((await pub.next('ready', READY_MS, 'connecting')).address);
+    for (const sub of subs) sub.post({ type: 'peer', address: pubAddresses[0], addresses: pubAddresses });
+    for (const pub of pubs) pub.post({ type: 'warm' });
+    for (const sub of subs) await sub.next('warm', 20_000, 'the first warm-up message from every publisher');
     await sleep(plan.warmupMs);
     const epochNs = now();
-    sub.post({ type: 'go', epochNs });
-    pub.post({ type: 'go', epochNs });
-    this.#progress.start(`${info.name} pubsub`, plan.messages, 'messages', () => sub.count);
-    const { result: p } = await pub.next('result', plan.timeLimitMs + 30_000, 'the end of publishing');
-    sub.post({ type: 'finish' });
-    const { result: s } = await sub.next('result', 30_000, 'the end of receiving');
-    const sent = Number(p.sent);
-    const received = Number(s.received);
-    const sendSeconds = Number((p.endNs as bigint) - (p.startNs as bigint)) / 1e9;
-    const receiveSeconds = received > 0 ? Number((s.lastNs as bigint) - (p.startNs as bigint)) / 1e9 : 0;
-    const upTo = (i: number) => Math.round(((i + 1) * plan.messages) / (s.slices as unknown[]).length);
+    for (const sub of subs) sub.post({ type: 'go', epochNs });
+    for (const pub of pubs) pub.post({ type: 'go', epochNs });
+    this.#progress.start(`${info.name} ${shapeLabel(shape) || 'pubsub'}`, messages * S, 'messages', () => subs.reduce((sum, sub) => sum + sub.count, 0));
+    const ps = [];
+    for (const pub of pubs) ps.push((await pub.next('result', plan.timeLimitMs + 30_000, 'the end of publishing')).result);
+    for (const sub of subs) sub.post({ type: 'finish' });
+    const ss = [];
+    for (const sub of subs) ss.push((await sub.next('result', 30_000, 'the end of receiving')).result);
+    const sum = (xs: Record<string, unknown>[], key: string) => xs.reduce((total, x) => total + Number(x[key]), 0);
+    const sent = sum(ps, 'sent');
+    const received = sum(ss, 'received');
+    const startNs = ps.map((p) => p.startNs as bigint).reduce((a, b) => (b < a ? b : a));
+    const endNs = ps.map((p) => p.endNs as bigint).reduce((a, b) => (b > a ? b : a));
+    const lastNs = ss.map((x) => x.lastNs as bigint).reduce((a, b) => (b > a ? b : a));
+    const sendSeconds = Number(endNs - startNs) / 1e9;
+    const receiveSeconds = received > 0 ? Number(lastNs - startNs) / 1e9 : 0;
+    const merged = (xs: Record<string, unknown>[], key: string) => (xs.length === 1 ? (xs[0]![key] as string) : encodeMerged(xs.map((x) => x[key] as string)));
+    const corrected = merged(ss, 'corrected');
+    const uncorrected = merged(ss, 'uncorrected');
+    const sendDelay = merged(ps, 'sendDelay');
+    const first = ss[0]!;
+    const upTo = (i: number) => Math.round(((i + 1) * messages) / (first.slices as unknown[]).length);
     return {
-      ...this.#base(info, 'pubsub', repetition),
-      point: undefined,
+      ...this.#base(info, shape.workload ?? 'pubsub', repetition),
+      point: shape.point,
       status: 'ok',
       sent,
       received,
-      lost: Number(s.lost),
-      duplicated: Number(s.duplicated),
-      reordered: Number(s.reordered),
-      failed: Number(p.failed),
+      lost: sum(ss, 'lost'),
+      duplicated: sum(ss, 'duplicated'),
+      reordered: sum(ss, 'reordered'),
+      failed: sum(ps, 'failed'),
       senderRate: perSecond(sent, sendSeconds),
       receiverRate: perSecond(received, receiveSeconds),
       senderMBps: mb(sent, sendSeconds, plan.size),
       receiverMBps: mb(received, receiveSeconds, plan.size),
-      latency: summaryOf(s.corrected),
-      uncorrected: summaryOf(s.uncorrected),
-      sendDelay: summaryOf(p.sendDelay),
-      histograms: { corrected: s.corrected as string, uncorrected: s.uncorrected as string, sendDelay: p.sendDelay as string },
-      intervals: mergeIntervals([s.correctedIntervals as string[]]),
-      slices: (s.slices as { count: number; p50: number; p99: number; max: number }[]).map((slice, i) => ({ upTo: upTo(i), ...slice })),
-      processes: processesOf([pub, sub]),
+      latency: summaryOf(corrected),
+      uncorrected: summaryOf(uncorrected),
+      sendDelay: summaryOf(sendDelay),
+      histograms: { corrected, uncorrected, sendDelay },
+      intervals: mergeIntervals(ss.map((x) => x.correctedIntervals as string[])),
+      slices: S === 1 ? (first.slices as { count: number; p50: number; p99: number; max: number }[]).map((slice, i) => ({ upTo: upTo(i), ...slice })) : undefined,
+      processes: processesOf([...pubs, ...subs]),
     };
   }
 
@@ -177,50 +267,104 @@ export class Runner {
     return { worker, role, address, service };
   }
 
+  /** One echo point: C clients for the plan's duration (or `durationMs`), closed loop or at `rate`. */
+  async #echoPoint(info: DriverInfo, spawned: Worker[], server: { worker: Worker; address?: string; service: string }, common: Common, clients: number, rate: number | undefined, durationMs: number, title: string) {
+    const plan = this.#plan;
+    const worker = info.sameProcess ? server.worker : this.#spawn(spawned, `${info.name} clients`);
+    const role = worker.start(`clients-${clients}-${randomBytes(3).toString('hex')}`, { ...common, role: 'clients', service: server.service, clients, durationMs, rate, address: server.address });
+    try {
+      await role.next('ready', READY_MS, `${clients} clients connecting`);
+      role.post({ type: 'go', epochNs: now() });
+      this.#progress.start(title, (plan.warmupMs + durationMs) / 1000, 'seconds', () => role.count);
+      const { result: r } = await role.next('result', plan.warmupMs + Math.min(durationMs, plan.timeLimitMs) + 30_000, 'the end of the echo run');
+      return { r, role };
+    } finally {
+      this.#progress.stop();
+      role.post({ type: 'stop' });
+      if (!info.sameProcess) await worker.stop();
+    }
+  }
+
+  #echoResult(info: DriverInfo, repetition: number, point: Result['point'], r: Record<string, unknown>, processes: ProcessStats[], extra?: { variant?: string; rate?: number; load?: number }): Result {
+    const completed = Number(r.completed);
+    const seconds = Number(r.seconds);
+    return {
+      ...this.#base(info, 'echo', repetition, extra),
+      point,
+      status: completed > 0 ? 'ok' : 'failed',
+      error: completed > 0 ? undefined : `no request completed: ${String(r.lastError)}`,
+      sent: completed + Number(r.failed),
+      received: completed,
+      failed: Number(r.failed),
+      senderRate: perSecond(completed, seconds),
+      receiverRate: perSecond(completed, seconds),
+      receiverMBps: mb(completed, seconds, this.#plan.size),
+      latency: summaryOf(r.corrected),
+      uncorrected: summaryOf(r.uncorrected),
+      sendDelay: summaryOf(r.sendDelay),
+      histograms: { corrected: r.corrected as string, uncorrected: r.uncorrected as string, sendDelay: r.sendDelay as string },
+      intervals: mergeIntervals([r.correctedIntervals as string[]]),
+      processes,
+    };
+  }
+
   async #echo(info: DriverInfo, repetition: number, spawned: Worker[], onResult: (r: Result) => void): Promise<void> {
     const plan = this.#plan;
     const common = this.#common(info);
     const server = await this.#server(info, spawned, common);
+    const serverProcess = () => (server.role.process ? [server.role.process] : []);
     for (const clients of plan.clients) {
       if (this.#signal.aborted) break;
       const point = { name: 'clients', value: clients };
-      const worker = info.sameProcess ? server.worker : this.#spawn(spawned, `${info.name} clients`);
-      const id = `clients-${clients}`;
       try {
-        const role = worker.start(id, { ...common, role: 'clients', service: server.service, clients, durationMs: plan.durationMs, rate: plan.rate, address: server.address });
-        await role.next('ready', READY_MS, `${clients} clients connecting`);
-        role.post({ type: 'go', epochNs: now() });
-        this.#progress.start(`${info.name} echo ×${clients}`, (plan.warmupMs + plan.durationMs) / 1000, 'seconds', () => role.count);
-        const { result: r } = await role.next('result', plan.warmupMs + Math.min(plan.durationMs, plan.timeLimitMs) + 30_000, 'the end of the echo run');
-        this.#progress.stop();
-        role.post({ type: 'stop' });
-        if (!info.sameProcess) await worker.stop();
-        const completed = Number(r.completed);
-        const seconds = Number(r.seconds);
-        onResult({
-          ...this.#base(info, 'echo', repetition),
-          point,
-          status: completed > 0 ? 'ok' : 'failed',
-          error: completed > 0 ? undefined : `no request completed: ${String(r.lastError)}`,
-          sent: completed + Number(r.failed),
-          received: completed,
-          failed: Number(r.failed),
-          senderRate: perSecond(completed, seconds),
-          receiverRate: perSecond(completed, seconds),
-          receiverMBps: mb(completed, seconds, plan.size),
-          latency: summaryOf(r.corrected),
-          uncorrected: summaryOf(r.uncorrected),
-          sendDelay: summaryOf(r.sendDelay),
-          histograms: { corrected: r.corrected as string, uncorrected: r.uncorrected as string, sendDelay: r.sendDelay as string },
-          intervals: mergeIntervals([r.correctedIntervals as string[]]),
-          processes: processesOf([role]).concat(server.role.process ? [server.role.process] : []),
-        });
+        const { r, role } = await this.#echoPoint(info, spawned, server, common, clients, plan.rate, plan.durationMs, `${info.name} echo ×${clients}`);
+        const max = this.#echoResult(info, repetition, point, r, processesOf([role]).concat(serverProcess()), plan.rate ? undefined : { load: 1 });
+        onResult(max);
+        if (plan.rate || max.status !== 'ok') continue;
+        // Fixed-rate points at fractions of the closed-loop maximum: the latency-against-throughput curve.
+        for (const fraction of plan.ratePoints) {
+          if (this.#signal.aborted) break;
+          const rate = Math.max(clients, Math.round((max.receiverRate ?? 0) * fraction));
+          const extra = { variant: `load=${Math.round(fraction * 100)}%`, rate, load: fraction };
+          const { r: at, role: atRole } = await this.#echoPoint(info, spawned, server, common, clients, rate, plan.durationMs, `${info.name} echo ×${clients} @${extra.variant.slice(5)}`);
+          onResult(this.#echoResult(info, repetition, point, at, processesOf([atRole]).concat(serverProcess()), extra));
+        }
+        if (plan.findMax) onResult(await this.#maxSustainable(info, repetition, spawned, server, common, clients, max.receiverRate ?? 0));
       } catch (error) {
-        this.#progress.stop();
         onResult({ ...this.#base(info, 'echo', repetition), point, status: 'failed', error: error instanceof Error ? error.message : String(error) });
         if (/exited|interrupted/.test(String(error))) break;
       }
     }
+  }
+
+  /**
+   * The highest open-loop rate whose backlog stays bounded: start at half the closed-loop maximum,
+   * raise by a quarter while a trial keeps up (completes ≥ 95 % of what was offered and the
+   * requests in flight do not keep growing), then bisect between the last good and the first bad
+   * rate. At most MAX_TRIALS short trials.
+   */
+  async #maxSustainable(info: DriverInfo, repetition: number, spawned: Worker[], server: { worker: Worker; address?: string; service: string }, common: Common, clients: number, closedLoop: number): Promise<Result> {
+    const plan = this.#plan;
+    const point = { name: 'clients', value: clients };
+    const trialMs = Math.max(500, Math.round(plan.durationMs / 2));
+    let good: { rate: number; r: Record<string, unknown>; role: Role } | undefined;
+    let bad: number | undefined;
+    let rate = Math.max(clients, Math.round(closedLoop / 2));
+    const trials: { rate: number; kept: boolean }[] = [];
+    for (let trial = 0; trial < MAX_TRIALS && !this.#signal.aborted; trial++) {
+      const { r, role } = await this.#echoPoint(info, spawned, server, common, clients, rate, trialMs, `${info.name} max search ${rate}/s`);
+      const kept = keptUp(r, rate, trialMs, clients);
+      trials.push({ rate, kept });
+      if (kept && (!good || rate > good.rate)) good = { rate, r, role };
+      if (!kept) bad = Math.min(bad ?? Infinity, rate);
+      const next = bad === undefined ? Math.round(rate * 1.25) : Math.round(((good?.rate ?? rate / 2) + bad) / 2);
+      if (bad !== undefined && good && bad - good.rate <= Math.max(clients, good.rate * 0.05)) break;
+      rate = Math.max(clients, next);
+    }
+    const extra = { variant: 'max-sustainable', rate: good?.rate ?? 0 };
+    if (!good) return { ...this.#base(info, 'echo', repetition, extra), point, status: 'failed', error: `no trial kept up (tried ${trials.map((t) => t.rate).join(', ')}/s)` };
+    const result = this.#echoResult(info, repetition, point, good.r, processesOf([good.role]), extra);
+    return { ...result, trials };
   }
 
   async #stream(info: DriverInfo, repetition: number, spawned: Worker[], onResult: (r: Result) => void): Promise<void> {

@@ -109,6 +109,47 @@ describe('bench smoke', () => {
     }
   });
 
+  it('payload sweep › labels every point with its size and delivers every message at each', async () => {
+    const { json } = await bench('--workload', 'pubsub', '--sizes', '64,1024', '--messages', '300');
+    for (const transport of ['inproc', 'tcp']) {
+      const points = json.rows.filter((r) => r.transport === transport).map((r) => (r as { variant?: string }).variant);
+      expect(points.sort()).toEqual(['size=1KiB', 'size=64B']);
+    }
+    for (const result of json.results) expect(result.lost, `${result.transport}`).toBe(0);
+  });
+
+  it('echo › fixed-rate points below the maximum, the max-sustainable search and the latency-against-throughput chart', async () => {
+    const { out, json } = await bench('--workload', 'echo', '--clients', '1', '--duration', '0.3', '--rate-points', '25,50', '--find-max');
+    for (const transport of ['inproc', 'tcp']) {
+      const rows = json.rows.filter((r) => r.transport === transport) as (Row & { variant?: string; load?: number; offeredRate?: number })[];
+      expect(rows.map((r) => r.variant ?? 'closed loop').sort()).toEqual(['closed loop', 'load=25%', 'load=50%', 'max-sustainable']);
+      const max = rows.find((r) => !r.variant)!;
+      const quarter = rows.find((r) => r.variant === 'load=25%')!;
+      expect(quarter.offeredRate).toBe(Math.max(1, Math.round(max.recvRate * 0.25)));
+      expect(quarter.status).toBe('ok');
+    }
+    const search = json.results.find((r) => (r as { variant?: string }).variant === 'max-sustainable') as { trials?: { rate: number; kept: boolean }[] };
+    expect(search.trials?.length).toBeGreaterThan(0);
+    expect(search.trials!.length).toBeLessThanOrEqual(7);
+    expect(existsSync(join(out, 'echo-latency-vs-throughput-c1.svg'))).toBe(true);
+  });
+
+  it('fanout, fanin and topics › every subscriber gets every message; tcp runs fan-in only', async () => {
+    const { json } = await bench('--workload', 'fanout,fanin,topics', '--messages', '300', '--fanout', '3', '--fanin', '2', '--topics', '7');
+    const result = (workload: string, transport: string) => json.results.find((r) => r.workload === workload && r.transport === transport);
+    expect(result('fanout', 'inproc')?.received).toBe(900);
+    expect(result('fanin', 'inproc')?.received).toBe(300);
+    expect(result('fanin', 'tcp')?.received).toBe(300);
+    expect(result('topics', 'inproc')?.received).toBe(300);
+    for (const r of json.results) {
+      expect(r.status).toBe('ok');
+      expect(r.lost).toBe(0);
+      expect(r.duplicated).toBe(0);
+    }
+    expect(result('fanout', 'tcp')).toBeUndefined();
+    expect(json.rows.every((r) => typeof (r as { semantics?: string }).semantics === 'string')).toBe(true);
+  });
+
   it('rejects a bad argument with one line and exit code 2', async () => {
     const failure = await run(process.execPath, [MAIN, '--workload', 'nope']).catch((error: { code: number; stderr: string }) => error);
     expect((failure as { code: number }).code).toBe(2);

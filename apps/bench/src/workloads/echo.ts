@@ -65,6 +65,14 @@ export async function clients(ctx: RoleContext, job: Extract<Job, { role: 'clien
   };
 
   const running = () => !ctx.signal.aborted && now() < hardEnd;
+  // Open loop: requests sent and not yet answered, sampled over the measured time. A backlog that
+  // keeps growing means the offered rate is above what the transport sustains.
+  let issued = 0;
+  let settled = 0;
+  const backlog: number[] = [];
+  const sampler = setInterval(() => {
+    if (now() >= warmEnd && now() < end) backlog.push(issued - settled);
+  }, 50);
   if (job.rate) {
     // Open loop: the total rate is shared by the clients, each on its own evenly offset schedule.
     const intervalNs = BigInt(Math.round((1e9 * job.clients) / job.rate));
@@ -76,7 +84,10 @@ export async function clients(ctx: RoleContext, job: Extract<Job, { role: 'clien
           startNs: startNs + (intervalNs * BigInt(c)) / BigInt(job.clients),
           intervalNs,
           more: (_i, due) => due < end && running(),
-          send: (i, due) => void window.add(requestOnce(link, i, due)),
+          send: (i, due) => {
+            issued++;
+            void window.add(requestOnce(link, i, due).finally(() => void settled++));
+          },
         });
         await Promise.race([window.drain(), sleep(REQUEST_TIMEOUT_MS + 1_000)]);
       }),
@@ -92,8 +103,10 @@ export async function clients(ctx: RoleContext, job: Extract<Job, { role: 'clien
       }),
     );
   }
+  clearInterval(sampler);
   const seconds = Number(measuredEnd - measuredStart) / 1e9;
   return {
+    backlog,
     completed,
     failed,
     lastError,

@@ -18,7 +18,11 @@ export async function subscriber(ctx: RoleContext, job: Extract<Job, { role: 'su
   let duplicated = 0;
   let reordered = 0;
   let foreign = 0;
-  let maxSeq = -1;
+  const publishers = job.publishers ?? 1;
+  const perPublisher = Math.ceil(n / publishers);
+  // Order is per publisher: the highest sequence number seen from each.
+  const maxSeq = new Array<number>(publishers).fill(-1);
+  const warmFrom = new Set<number>();
   let firstNs = 0n;
   let lastNs = 0n;
   let lastAnyNs = 0n;
@@ -26,7 +30,7 @@ export async function subscriber(ctx: RoleContext, job: Extract<Job, { role: 'su
   let measuring: { corrected: IntervalRecorder; uncorrected: IntervalRecorder } | undefined = undefined;
   const slices = Array.from({ length: SLICES }, () => newHistogram());
 
-  await link.subscribe(job.topic, (data) => {
+  const onMessage = (data: Uint8Array) => {
     const t = now();
     lastAnyNs = t;
     const s = readStamp(data);
@@ -35,7 +39,9 @@ export async function subscriber(ctx: RoleContext, job: Extract<Job, { role: 'su
       return;
     }
     if (s.phase === Phase.Warmup) {
-      if (!warm) {
+      // A warm-up message's sequence number is its publisher's index.
+      warmFrom.add(s.seq);
+      if (!warm && warmFrom.size >= publishers) {
         warm = true;
         ctx.post({ type: 'warm' });
       }
@@ -51,18 +57,21 @@ export async function subscriber(ctx: RoleContext, job: Extract<Job, { role: 'su
     }
     seen[s.seq] = 1;
     received++;
-    if (s.seq < maxSeq) reordered++;
-    else maxSeq = s.seq;
+    const from = Math.min(publishers - 1, Math.floor(s.seq / perPublisher));
+    if (s.seq < maxSeq[from]!) reordered++;
+    else maxSeq[from] = s.seq;
     if (firstNs === 0n) firstNs = t;
     lastNs = t;
     measuring.corrected.record(t - s.intendedNs, t);
     measuring.uncorrected.record(t - s.sentNs, t);
     recordNs(slices[Math.min(SLICES - 1, Math.floor((s.seq * SLICES) / n))]!, t - s.intendedNs);
     ctx.progress(received);
-  });
+  };
+  const topics = job.topics ?? 1;
+  for (let k = 0; k < topics; k++) await link.subscribe(topics > 1 ? `${job.topic}.${k}` : job.topic, onMessage);
   ctx.post({ type: 'ready', address: link.address });
-  const { address: publisherAddress } = await ctx.next('peer', 60_000);
-  if (publisherAddress) link.meet?.(publisherAddress);
+  const peer = await ctx.next('peer', 60_000);
+  for (const address of peer.addresses ?? [peer.address]) if (address) link.meet?.(address);
 
   const go = await ctx.next('go', 60_000);
   measuring = { corrected: new IntervalRecorder(go.epochNs), uncorrected: new IntervalRecorder(go.epochNs) };
@@ -92,6 +101,9 @@ export async function subscriber(ctx: RoleContext, job: Extract<Job, { role: 'su
 export async function publisher(ctx: RoleContext, job: Extract<Job, { role: 'pub' }>): Promise<Record<string, unknown>> {
   const link = await ctx.open(job.driver, 'connect', job.address, job);
   const template = newPayload(job.size);
+  const topics = job.topics ?? 1;
+  const topicOf = (i: number) => (topics > 1 ? `${job.topic}.${i % topics}` : job.topic);
+  const offset = job.seqOffset ?? 0;
   ctx.post({ type: 'ready', address: link.address });
 
   // Warm-up: a trickle of marked messages until the subscriber has seen one and the bench says go.
@@ -100,7 +112,7 @@ export async function publisher(ctx: RoleContext, job: Extract<Job, { role: 'pub
   const warmUntil = Date.now() + 30_000;
   while (!ctx.has('go') && Date.now() < warmUntil && !ctx.signal.aborted) {
     const t = now();
-    await link.publish(job.topic, stamp(template.slice(), Phase.Warmup, warmSeq++, t, t));
+    await link.publish(topicOf(warmSeq++), stamp(template.slice(), Phase.Warmup, job.index ?? 0, t, t));
     await sleep(2);
   }
   const { epochNs } = await ctx.next('go', 1_000);
@@ -117,7 +129,7 @@ export async function publisher(ctx: RoleContext, job: Extract<Job, { role: 'pub
     sent++;
     ctx.progress(sent);
     try {
-      const done = link.publish(job.topic, stamp(template.slice(), Phase.Measured, i, intendedNs, t));
+      const done = link.publish(topicOf(i), stamp(template.slice(), Phase.Measured, offset + i, intendedNs, t));
       return done instanceof Promise ? done.catch(() => void failed++) : done;
     } catch {
       failed++;

@@ -5,6 +5,7 @@
 
 import { dirname, resolve } from 'node:path';
 import type { Directory, LinkKind } from './directory.js';
+import type { NanoSocket } from './socket.js';
 
 export interface EndpointOptions {
   /**
@@ -16,7 +17,7 @@ export interface EndpointOptions {
   /**
    * Endpoints of peers elsewhere, added to the directory when a pattern first needs them: as a
    * replier of every service `request()` asks, a publisher for `subscribe()`, a surveyor for
-   * `respond()`, a bus member for `join()`.
+   * `respond()`, a bus member for `join()`; `survey()` connects its SURVEYOR to them (respondents).
    */
   connect?: string[];
 }
@@ -49,6 +50,14 @@ export class GivenEndpoints {
     if (this.#connect.length === 0 || this.#services.has(service)) return;
     this.#services.add(service);
     for (const endpoint of this.#connect) this.#directory.addReplier(service, endpoint);
+  }
+
+  /**
+   * Connects `socket` to every connect endpoint, for a pattern whose peers bind but are not in the
+   * directory: a surveyor's respondents (nanocat --respondent --bind). Idempotent.
+   */
+  connectTo(socket: NanoSocket): void {
+    for (const endpoint of this.#connect) socket.connect(endpoint);
   }
 
   /** Adds every connect endpoint as a native peer's PUB, SURVEYOR or BUS socket: never probed. */

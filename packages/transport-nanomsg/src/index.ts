@@ -125,6 +125,7 @@ class NanomsgBackend implements Backend {
 
   survey(question: Message, deliver: Deliver, signal: AbortSignal): Promise<void> {
     this.#bindGiven(this.mesh.surveyor);
+    this.given.connectTo(this.mesh.surveyor);
     return this.surveys.survey(question, deliver, signal);
   }
 

@@ -49,12 +49,17 @@ export class Window {
     return this.#inFlight;
   }
 
-  /** Tracks `work` (when it is a promise); resolves when there is room for more. */
-  async add(work: Promise<unknown> | unknown): Promise<void> {
-    if (!(work instanceof Promise)) return;
+  /**
+   * Tracks `work` (when it is a promise). Returns a promise to wait on only when the window is full,
+   * and undefined while there is room: a sender that awaited every message would hand the event loop
+   * back after each one, and clients that flush once per turn (NATS) would write each message alone.
+   */
+  add(work: Promise<unknown> | unknown): Promise<void> | undefined {
+    if (!(work instanceof Promise)) return undefined;
     this.#inFlight++;
     work.then(this.#done, this.#done);
-    if (this.#inFlight >= this.#limit) await new Promise<void>((resolve) => (this.#waiter = resolve));
+    if (this.#inFlight >= this.#limit) return new Promise<void>((resolve) => (this.#waiter = resolve));
+    return undefined;
   }
 
   /** Resolves when nothing is in flight. */

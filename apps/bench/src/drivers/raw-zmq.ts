@@ -1,5 +1,6 @@
 // The baseline for the ZeroMQ adapter: zeromq.js directly. PUB/SUB for pubsub; a ROUTER echo server
-// and DEALER clients for echo, replies matched in order (one connection answers in order).
+// and DEALER clients for echo, replies matched in order (one connection answers in order). The
+// high-water marks are the adapter's (100,000), not libzmq's 1,000, so neither drops where the other keeps.
 import { Dealer, Publisher, Router, Subscriber } from 'zeromq';
 import type { Driver, Link } from './driver.js';
 import { Fifo } from './fifo.js';
@@ -40,13 +41,13 @@ class ZmqLink implements Link {
 
   #publisher?: Publisher;
   async publish(topic: string, data: Uint8Array): Promise<void> {
-    this.#publisher ??= await this.#attach(new Publisher());
+    this.#publisher ??= await this.#attach(new Publisher({ sendHighWaterMark: 100_000 }));
     const publisher = this.#publisher;
     return this.#send.run(() => publisher.send([topic, data]));
   }
 
   async subscribe(topic: string, onMessage: (data: Uint8Array) => void): Promise<void> {
-    const socket = new Subscriber();
+    const socket = new Subscriber({ receiveHighWaterMark: 100_000 });
     socket.subscribe(topic);
     await this.#attach(socket);
     void (async () => {

@@ -62,7 +62,8 @@ export async function bus(ctx: RoleContext, job: Extract<Job, { role: 'bus' }>):
       for (let i = 0; i < perMember && !ctx.signal.aborted && now() < endBy; i++) {
         const t = now();
         // seq encodes the sender: seq = i × M + m.
-        await window.add(member.send(stamp(template.slice(), Phase.Measured, i * job.members + m, t, t)).catch(() => undefined));
+        const full = window.add(member.send(stamp(template.slice(), Phase.Measured, i * job.members + m, t, t)).catch(() => undefined));
+        if (full) await full;
         sent++;
         if ((i & 127) === 127) await yieldToLoop();
       }

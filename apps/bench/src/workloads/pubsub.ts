@@ -146,7 +146,8 @@ export async function publisher(ctx: RoleContext, job: Extract<Job, { role: 'pub
     });
   } else {
     for (let i = 0; i < job.messages && !ctx.signal.aborted; i++) {
-      await window.add(send(i, now()));
+      const full = window.add(send(i, now()));
+      if (full) await full;
       if ((i & 255) === 255) {
         await yieldToLoop();
         if (now() > endBy) break;

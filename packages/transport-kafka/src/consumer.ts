@@ -150,10 +150,6 @@ class Flow {
     return this.#pending >= this.limit;
   }
 
-  get idle(): boolean {
-    return this.#pending === 0;
-  }
-
   add(): void {
     this.#pending++;
   }
@@ -194,8 +190,11 @@ const HEARTBEAT_WHILE_WAITING_MS = 1000;
 async function readBatch(payload: EachBatchPayload, take: Take, flow: Flow, consumer: Consumer): Promise<void> {
   const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary } = payload;
   const { topic, partition } = batch;
-  // Per record of this batch: undefined while in the consumer's hands, then true (done) or false.
+  // Per record of this batch handed on: undefined while in the consumer's hands, then true (done)
+  // or false (to read again).
   const outcome: (boolean | undefined)[] = [];
+  let unsettled = 0;
+  let failed = false;
   let lost = false;
 
   /** Waits for the next settle, heartbeating so that a slow consumer keeps its place in the group. */
@@ -212,19 +211,20 @@ async function readBatch(payload: EachBatchPayload, take: Take, flow: Flow, cons
 
   for (const [i, record] of batch.messages.entries()) {
     while (flow.full && !flow.stopped && !lost) await waitForChange();
-    if (flow.stopped || !flow.taking || lost || !isRunning() || isStale() || outcome.includes(false)) break;
+    if (flow.stopped || !flow.taking || lost || failed || !isRunning() || isStale()) break;
     outcome[i] = undefined;
+    unsettled++;
     flow.add();
-    let settledOnce = false;
     take(record, partition, (error) => {
-      if (settledOnce) return;
-      settledOnce = true;
+      if (outcome[i] !== undefined) return;
       outcome[i] = error === undefined;
+      failed ||= error !== undefined;
+      unsettled--;
       flow.settled();
     });
   }
   // Until every record handed on is settled, this partition's offset cannot move past it.
-  while (outcome.includes(undefined) && !flow.stopped && !lost) await waitForChange();
+  while (unsettled > 0 && !flow.stopped && !lost) await waitForChange();
 
   let done = 0;
   while (outcome[done] === true) done++;

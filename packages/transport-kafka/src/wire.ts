@@ -2,8 +2,7 @@
 // record headers, and what the patterns need (id, reply topic, deadline, sender) rides in headers
 // under the reserved `msg-` prefix, which the core never lets users set.
 
-import type { Headers, Message } from '@msg/core';
-import { RESERVED_HEADER_PREFIX } from '@msg/core';
+import { type Headers, type Message, RESERVED_HEADER_PREFIX } from '@msg/core';
 import type { KafkaMessage, Message as KafkaRecord } from 'kafkajs';
 
 const ID = 'msg-id';

@@ -255,10 +255,11 @@ class BackendTransport implements Transport {
         durable: options.durable,
         maxPending,
       });
+      // Settled before the backend stops, while its channel is still open to ack what the consumer
+      // handled and nack the rest; what arrives after that meets an ended queue and is nacked too.
       const entry = this.#track(async () => {
-        queue.end();
-        await stop();
         queue.discard(new ClosedError('unsubscribed before the message was consumed'));
+        await stop();
       });
       const unsubscribe = () => entry.stop();
       options.signal?.addEventListener('abort', () => void unsubscribe(), { once: true });
@@ -347,9 +348,8 @@ class BackendTransport implements Transport {
       const queue = new MessageQueue(DEFAULT_MAX_PENDING, this.capabilities.delivery === 'at-most-once');
       const link = await this.#backend.join(group, (message, settle) => queue.push(message, settle));
       const entry = this.#track(async () => {
-        queue.end();
-        await link.leave();
         queue.discard(new ClosedError('left the bus before the message was consumed'));
+        await link.leave();
       });
       return {
         group,

@@ -34,6 +34,7 @@ function verb(program: Command, name: string, summary: string, target: 'service'
     .option('--data <text>', 'the payload')
     .option('--file <path>', 'the payload, read from a file')
     .option('--count <n>', 'how many messages to send or receive, then exit', positiveInt)
+    .option('--delay <ms>', 'wait before the first send, for peers that connect late', positiveInt)
     .option('--interval <ms>', 'pause between sends', positiveInt)
     .option('--timeout <ms>', 'give up after this long (exit 3)', positiveInt)
     .option('--deadline <ms>', 'survey deadline (default 1000)', positiveInt)

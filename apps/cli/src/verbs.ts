@@ -6,6 +6,8 @@ import { type Format, print } from './format.js';
 import { type PayloadOptions, payloads } from './payloads.js';
 
 export interface VerbOptions extends PayloadOptions {
+  /** Milliseconds to wait before the first send, so peers that connect late are there (as nanocat's --delay). */
+  delay?: number;
   service?: string;
   topic?: string;
   interval?: number;
@@ -27,10 +29,16 @@ function lifetime(options: VerbOptions): { signal: AbortSignal; stop: (error?: u
   const stop = (error?: unknown) => controller.abort(error ?? FINISHED);
   process.once('SIGINT', () => stop());
   process.once('SIGTERM', () => stop());
-  if (options.timeout !== undefined) {
-    const timer = setTimeout(() => stop(new TimeoutError(`nothing more within ${options.timeout} ms`)), options.timeout);
-    controller.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
-  }
+  // Keeps the process alive while it serves or listens, even on a transport with no socket of its own.
+  const alive = setInterval(() => undefined, 1 << 30);
+  const timer =
+    options.timeout === undefined
+      ? undefined
+      : setTimeout(() => stop(new TimeoutError(`nothing more within ${options.timeout} ms`)), options.timeout);
+  controller.signal.addEventListener('abort', () => {
+    clearInterval(alive);
+    clearTimeout(timer);
+  }, { once: true });
   return { signal: controller.signal, stop };
 }
 
@@ -49,6 +57,7 @@ function answerWith(options: VerbOptions): (request: Message) => Reply {
 }
 
 export async function req(t: Transport, options: VerbOptions & { service: string }): Promise<void> {
+  if (options.delay) await sleep(options.delay);
   let first = true;
   for await (const data of payloads(options)) {
     if (!first && options.interval) await sleep(options.interval);
@@ -58,6 +67,7 @@ export async function req(t: Transport, options: VerbOptions & { service: string
 }
 
 export async function pub(t: Transport, options: VerbOptions & { topic: string }): Promise<void> {
+  if (options.delay) await sleep(options.delay);
   let first = true;
   for await (const data of payloads(options)) {
     if (!first && options.interval) await sleep(options.interval);
@@ -86,14 +96,19 @@ export async function sub(t: Transport, options: VerbOptions & { topic: string }
   const stream = await t.subscribe(options.topic, { signal: life.signal });
   process.stderr.write(`msg: subscribed to "${options.topic}"; Ctrl-C to stop\n`);
   let received = 0;
-  for await (const message of stream) {
-    print(message, options.format);
-    if (options.count !== undefined && ++received >= options.count) return;
+  try {
+    for await (const message of stream) {
+      print(message, options.format);
+      if (options.count !== undefined && ++received >= options.count) return;
+    }
+    await ended(life.signal);
+  } finally {
+    life.stop();
   }
-  await ended(life.signal);
 }
 
 export async function survey(t: Transport, options: VerbOptions & { topic: string }): Promise<void> {
+  if (options.delay) await sleep(options.delay);
   let answered = 0;
   for await (const data of payloads({ ...options, count: 1 })) {
     for await (const answer of t.survey(options.topic, data, { deadline: options.deadline ?? 1000, maxResponses: options.count })) {
@@ -117,9 +132,17 @@ export async function bus(t: Transport, options: VerbOptions & { topic: string }
     }
   })();
   if (options.data !== undefined || options.file !== undefined) {
+    if (options.delay) await sleep(options.delay);
     // --count counts what is received, so the payload is sent once.
     for await (const data of payloads({ ...options, count: 1 })) await member.send(data);
-    if (options.count === 0) return;
+    if (options.count === 0) {
+      life.stop();
+      return;
+    }
   }
-  await Promise.race([receiving, ended(life.signal)]);
+  try {
+    await Promise.race([receiving, ended(life.signal)]);
+  } finally {
+    life.stop();
+  }
 }

@@ -58,6 +58,13 @@ for (const broker of brokers) {
       expect(lines[0]?.subject).toBe(topic);
     });
 
+    it('sub exits as soon as --count messages arrived, not when its --timeout would end', async () => {
+      const topic = uniqueName('cli');
+      const { done } = await serve(['sub', ...t, '--topic', topic, '--count', '1', '--timeout', '600000']);
+      expect((await msg(['pub', ...t, '--topic', topic, '--data', 'once'])).code).toBe(0);
+      expect(await done).toMatchObject({ code: 0, stdout: 'once\n' });
+    });
+
     it('survey prints every respondent\'s answer; with none it exits 3', async () => {
       const topic = uniqueName('cli');
       await serve(['respond', ...t, '--topic', topic, '--reply', 'alive']);

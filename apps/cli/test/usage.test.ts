@@ -34,6 +34,12 @@ describe('msg usage and exit codes', () => {
     expect(result.stderr).toMatch(/^msg: NO_RESPONDERS: /);
   });
 
+  it('rep keeps serving, even on a transport with no socket, until its --timeout (exit 3)', async () => {
+    const result = await msg(['rep', '--transport', 'inproc', '--service', 'idle', '--echo', '--timeout', '300']);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/serving service "idle"[\s\S]*TIMEOUT: nothing more within 300 ms/);
+  });
+
   it('--echo and --reply together exit 2', async () => {
     const result = await msg(['rep', '--transport', 'inproc', '--service', 'x', '--echo', '--reply', 'no']);
     expect(result.code).toBe(2);

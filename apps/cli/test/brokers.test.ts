@@ -3,10 +3,13 @@ import { checkBroker, uniqueName } from '@msg/conformance';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Result, msg, start } from './run.js';
 
+// Kafka needs seconds where the others need milliseconds (group joins), so its survey deadline and
+// per-case time are longer; nothing else about the cases differs.
 const brokers = [
-  { transport: 'nats', what: 'NATS', port: 4222 },
-  { transport: 'redis', what: 'Redis', port: 6379 },
-  { transport: 'amqp', what: 'RabbitMQ', port: 5672 },
+  { transport: 'nats', what: 'NATS', port: 4222, deadline: 1000, caseMs: 20_000 },
+  { transport: 'redis', what: 'Redis', port: 6379, deadline: 1000, caseMs: 20_000 },
+  { transport: 'amqp', what: 'RabbitMQ', port: 5672, deadline: 1000, caseMs: 20_000 },
+  { transport: 'kafka', what: 'Kafka', port: 9092, deadline: 5000, caseMs: 60_000 },
 ];
 
 const running: Array<{ kill(): void }> = [];
@@ -25,7 +28,7 @@ for (const broker of brokers) {
   const skip = await checkBroker(broker.what, '127.0.0.1', broker.port);
   const t = ['--transport', broker.transport];
 
-  describe.skipIf(skip !== undefined)(`msg on ${broker.transport}${skip ? ` [SKIPPED: ${skip}]` : ''}`, () => {
+  describe.skipIf(skip !== undefined)(`msg on ${broker.transport}${skip ? ` [SKIPPED: ${skip}]` : ''}`, { timeout: broker.caseMs }, () => {
     it('rep --echo answers req, which prints the reply and exits 0', async () => {
       const service = uniqueName('cli');
       const { done: rep } = await serve(['rep', ...t, '--service', service, '--echo', '--count', '1']);
@@ -68,7 +71,7 @@ for (const broker of brokers) {
     it('survey prints every respondent\'s answer; with none it exits 3', async () => {
       const topic = uniqueName('cli');
       await serve(['respond', ...t, '--topic', topic, '--reply', 'alive']);
-      const survey = await msg(['survey', ...t, '--topic', topic, '--data', '?', '--deadline', '1000']);
+      const survey = await msg(['survey', ...t, '--topic', topic, '--data', '?', '--deadline', String(broker.deadline)]);
       expect(survey).toMatchObject({ code: 0, stdout: 'alive\n' });
       const nobody = await msg(['survey', ...t, '--topic', uniqueName('cli'), '--data', '?', '--deadline', '300']);
       expect(nobody.code).toBe(3);

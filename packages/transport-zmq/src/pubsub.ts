@@ -6,7 +6,7 @@ import { type Deliver, type Message, hasWildcard, matchSubject } from '@msg/core
 import { Subscriber, XPublisher } from 'zeromq';
 import type { Directory, DirectoryChange, Publisher } from './directory.js';
 import { type Frame, type SocketSettings, bindTo, forBinding, forConnecting, send } from './sockets.js';
-import { ACK_PREFIX, Kind, encodeMeta, readMessage } from './wire.js';
+import { ACK_PREFIX, BYE, Kind, encodeMeta, readMessage } from './wire.js';
 
 type Frames = Buffer[];
 /** Takes a message whose first frame is a topic this route listens to. */
@@ -58,10 +58,23 @@ export class Publishing {
     }
   }
 
+  /**
+   * Says goodbye to every subscriber, after everything published before, and closes. libzmq keeps
+   * sending what is queued for up to the linger; the goodbye tells a subscriber it has read it all.
+   */
   close(): void {
+    send(this.#socket, [BYE, this.endpoint]).catch(() => {
+      // Dropped (a subscriber past its high-water mark): that subscriber falls back to its timer.
+    });
     this.#socket.close();
   }
 }
+
+/**
+ * How long a subscriber keeps a publisher that left the directory beyond its linger, when it does not
+ * say goodbye: time for this side to read what arrived before the connection closed.
+ */
+const LEAVE_MARGIN_MS = 500;
 
 interface WildcardRoute {
   readonly pattern: string;
@@ -78,22 +91,53 @@ export class Subscriptions {
   #confirmTimeout: number;
   #tokens = 0;
   readonly #id: string;
+  /** Publishers that left the directory, each with the timer that disconnects it if no goodbye comes. */
+  #leaving = new Map<string, NodeJS.Timeout>();
+  readonly #leaveAfter: number;
 
   constructor(settings: SocketSettings, directory: Directory, confirmTimeout: number, id: string) {
     this.#socket = forConnecting(new Subscriber(), settings);
     this.#directory = directory;
     this.#confirmTimeout = confirmTimeout;
     this.#id = id;
+    this.#leaveAfter = Math.max(settings.linger, 0) + LEAVE_MARGIN_MS;
+    // Before any connection, so that every publisher has it by the time a subscribe is confirmed.
+    this.#socket.subscribe(BYE);
     for (const publisher of directory.publishers()) this.#socket.connect(publisher.endpoint);
     this.#unwatch = directory.watch((change) => this.#follow(change));
     void this.#receive();
   }
 
+  // A publisher that leaves is not disconnected at once: libzmq's disconnect throws away what the
+  // pipe holds and this side has not read yet, which includes what the publisher sent just before it
+  // closed. Its goodbye, after those messages on the same connection, says they have all been read;
+  // without one (a native publisher, or a goodbye dropped) the timer ends it after the linger.
   #follow(change: DirectoryChange): void {
     if (change.kind !== 'publisher') return;
+    const endpoint = change.publisher.endpoint;
+    const leaving = this.#leaving.get(endpoint);
+    if (change.added) {
+      // Back before it was disconnected: the connection is still there, and libzmq reconnects it.
+      if (leaving) {
+        clearTimeout(leaving);
+        this.#leaving.delete(endpoint);
+        return;
+      }
+      try {
+        this.#socket.connect(endpoint);
+      } catch {
+        // Closed meanwhile: nothing to connect.
+      }
+    } else if (!leaving) {
+      this.#leaving.set(endpoint, setTimeout(() => this.#disconnect(endpoint), this.#leaveAfter));
+    }
+  }
+
+  #disconnect(endpoint: string): void {
+    clearTimeout(this.#leaving.get(endpoint));
+    this.#leaving.delete(endpoint);
     try {
-      if (change.added) this.#socket.connect(change.publisher.endpoint);
-      else this.#socket.disconnect(change.publisher.endpoint);
+      this.#socket.disconnect(endpoint);
     } catch {
       // Not connected (or already closed): nothing to undo.
     }
@@ -111,6 +155,12 @@ export class Subscriptions {
     const first = frames[0];
     if (first === undefined) return;
     const topic = first.toString();
+    if (topic === BYE) {
+      const endpoint = frames[1]?.toString() ?? '';
+      // A publisher still listed (or listed again under its endpoint) stays connected.
+      if (this.#leaving.has(endpoint)) this.#disconnect(endpoint);
+      return;
+    }
     const routes = this.#exact.get(topic);
     if (routes) for (const route of routes) route(topic, frames);
     if (this.#wildcards.length > 0 && !topic.startsWith('~')) {
@@ -164,6 +214,8 @@ export class Subscriptions {
 
   close(): void {
     this.#unwatch();
+    for (const timer of this.#leaving.values()) clearTimeout(timer);
+    this.#leaving.clear();
     this.#socket.close();
   }
 }

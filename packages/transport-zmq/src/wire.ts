@@ -15,6 +15,8 @@ const NO_HEADERS: Headers = Object.freeze({}) as Headers;
 export const SURVEY_PREFIX = '~survey:';
 export const BUS_PREFIX = '~bus:';
 export const ACK_PREFIX = '~ack:';
+/** `[BYE, endpoint]`: the last frame a closing publisher sends; see Subscriptions. */
+export const BYE = '~bye';
 
 export function encodeMeta(kind: Kind, message: Message, replyTo = ''): Uint8Array {
   return encodeEnvelope(kind, { id: message.id, subject: message.subject, headers: message.headers, data: NO_DATA }, replyTo);

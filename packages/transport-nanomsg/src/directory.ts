@@ -89,7 +89,7 @@ export class Directory {
   }
 
   removeEar(ear: Ear): void {
-    this.#ears.delete(ear);
+    if (this.#ears.delete(ear)) this.notify();
   }
 
   ears(): Iterable<Ear> {

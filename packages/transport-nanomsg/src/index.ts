@@ -20,7 +20,7 @@ import { Bus } from './bus.js';
 import { type Directory, defaultDirectory } from './directory.js';
 import { newEndpoint } from './endpoints.js';
 import { type EndpointOptions, GivenEndpoints } from './given.js';
-import { Mesh } from './mesh.js';
+import { FAREWELL_TIMEOUT_MS, Mesh } from './mesh.js';
 import { PubSub } from './pubsub.js';
 import { Requests, serveRequests } from './reqrep.js';
 import type { NanoSocket, SocketSettings } from './socket.js';
@@ -147,6 +147,8 @@ class NanomsgBackend implements Backend {
 
   async close(): Promise<void> {
     this.requests.close();
+    // Bounded: past it, a peer that has not read what this transport sent last loses it.
+    await this.mesh.farewell(FAREWELL_TIMEOUT_MS);
     this.mesh.close();
   }
 }

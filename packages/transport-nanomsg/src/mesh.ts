@@ -3,13 +3,22 @@
 // is lost, so links are proven: a transport sends a probe frame (0x01 + its id) on each broadcast
 // socket until every receiving socket of every peer has heard it. Creating a transport, and adding a
 // respondent, resolve once their links are proven, so later messages reach them.
+//
+// Closing is the reverse. nanomsg holds a received frame in its pipe until nn_recv takes it, and
+// drops it when the pipe ends, which it does when the sender closes its socket or the receiver
+// disconnects from it: so a frame sent just before close is lost unless the peer has read it by then.
+// A closing transport therefore sends a farewell (0x02 + its id) on PUB and BUS, after everything it
+// sent there, and waits until every receiving socket that heard its probe has read the farewell:
+// a pipe keeps order, so that peer has read everything before it.
 
 import { ConnectionError, nextId } from '@msg/core';
 import type { Directory, Ear, Peer, PeerEndpoints } from './directory.js';
 import { NanoSocket, type SocketSettings } from './socket.js';
-import { isProbe } from './wire.js';
+import { isFarewell, isProbe } from './wire.js';
 
 const PROBE_INTERVAL_MS = 10;
+/** How long close waits for its peers to read its farewell (see above). */
+export const FAREWELL_TIMEOUT_MS = 1000;
 /** Frames read per poll callback, so that a flood cannot starve the rest of the event loop. */
 const DRAIN_LIMIT = 1024;
 
@@ -29,6 +38,8 @@ export class Mesh {
   readonly #ears: Ear[];
   readonly #respondents = new Set<NanoSocket>();
   readonly #probe: Buffer;
+  readonly #farewell: Buffer;
+  /** Sends probes until every link is proven, or, once closing, farewells until every peer read one. */
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -39,6 +50,7 @@ export class Mesh {
     this.#directory = directory;
     this.endpoints = endpoints;
     this.#probe = Buffer.from(`\u0001${this.id}`, 'latin1');
+    this.#farewell = Buffer.from(`\u0002${this.id}`, 'latin1');
     this.publisher = new NanoSocket('pub', settings);
     this.subscriber = new NanoSocket('sub', settings);
     this.surveyor = new NanoSocket('surveyor', settings);
@@ -63,6 +75,7 @@ export class Mesh {
   async start(timeoutMs: number, received: { publish(frame: Buffer): void; bus(frame: Buffer): void }): Promise<void> {
     const [subscriberEar, busEar] = this.#ears as [Ear, Ear];
     this.subscriber.subscribe('\u0001');
+    this.subscriber.subscribe('\u0002');
     this.subscriber.listen(() => this.#drain(this.subscriber, subscriberEar, received.publish));
     this.bus.listen(() => this.#drain(this.bus, busEar, received.bus));
     this.publisher.bind(this.endpoints.publish);
@@ -100,6 +113,19 @@ export class Mesh {
     this.#directory.notify();
   }
 
+  /**
+   * Sends this transport's farewell on PUB and BUS until every peer whose receiving socket heard it
+   * has read the farewell, for at most `timeoutMs`; then `close` loses nothing those peers were sent.
+   */
+  async farewell(timeoutMs: number): Promise<void> {
+    // Nobody waits for this transport's own sockets any more: it is closing.
+    for (const ear of this.#ears) this.#directory.removeEar(ear);
+    clearInterval(this.#timer);
+    this.#timer = setInterval(() => this.#sendFarewells(), PROBE_INTERVAL_MS);
+    this.#sendFarewells();
+    await this.#whenTrue(() => !this.#isHeard('publish') && !this.#isHeard('bus'), timeoutMs);
+  }
+
   close(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
@@ -116,6 +142,7 @@ export class Mesh {
       const frame = socket.receive();
       if (!frame) return;
       if (isProbe(frame)) this.hear(ear, frame);
+      else if (isFarewell(frame)) this.#forget(ear, frame);
       else onFrame(frame);
     }
   }
@@ -133,6 +160,22 @@ export class Mesh {
     if (publish) this.subscriber.disconnect(publish);
     if (survey) for (const socket of this.#respondents) socket.disconnect(survey);
     if (bus) this.bus.disconnect(bus);
+  }
+
+  /** A peer's farewell: everything it sent to `ear` has been read, and it is no longer heard. */
+  #forget(ear: Ear, frame: Buffer): void {
+    if (ear.heard.delete(frame.toString('latin1', 1))) this.#directory.notify();
+  }
+
+  /** Whether a receiving socket of another transport still hears this one on `kind`. */
+  #isHeard(kind: 'publish' | 'bus'): boolean {
+    for (const ear of this.#directory.ears()) if (ear.kind === kind && ear.heard.has(this.id)) return true;
+    return false;
+  }
+
+  #sendFarewells(): void {
+    if (this.#isHeard('publish')) this.publisher.send(this.#farewell);
+    if (this.#isHeard('bus')) this.bus.send(this.#farewell);
   }
 
   #startProbing(): void {
@@ -160,16 +203,23 @@ export class Mesh {
     }
   }
 
-  #until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-    return new Promise((resolve, reject) => {
+  async #until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    if (!(await this.#whenTrue(condition, timeoutMs))) {
+      throw new ConnectionError(`nanomsg: ${what} could not reach every peer of its directory within ${timeoutMs} ms`);
+    }
+  }
+
+  /** Resolves true once `condition` holds after a change of the directory, or false after `timeoutMs`. */
+  #whenTrue(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
       const check = () => {
         if (!condition()) return;
         done();
-        resolve();
+        resolve(true);
       };
       const timer = setTimeout(() => {
         done();
-        reject(new ConnectionError(`nanomsg: ${what} could not reach every peer of its directory within ${timeoutMs} ms`));
+        resolve(false);
       }, timeoutMs);
       const unwatch = this.#directory.watch(check);
       const done = () => {

@@ -2,12 +2,13 @@
 // native SUB peer filters by prefix:  NAME 0x20 BODY.  Request, reply and answer frames are BODY only,
 // since the endpoint already says which service. BODY is the msg envelope (it starts with 0xA7 0x01)
 // or, from a native peer or in plain mode, the payload as is. A frame starting with 0x01 is a link
-// probe (see mesh.ts), never a message.
+// probe, one starting with 0x02 a closing transport's farewell (see mesh.ts), never a message.
 
 import { type Headers, type Message, Kind, decodeEnvelope, encodeEnvelope, isEnvelope, nextId, ENVELOPE_MAGIC, ENVELOPE_VERSION } from '@msg/core';
 
 export const SPACE = 0x20;
 export const PROBE = 0x01;
+export const FAREWELL = 0x02;
 export type Wire = 'envelope' | 'plain';
 
 const NO_HEADERS: Headers = Object.freeze({}) as Headers;
@@ -66,6 +67,10 @@ export function nameEnd(frame: Buffer): number {
 
 export function isProbe(frame: Uint8Array): boolean {
   return frame[0] === PROBE;
+}
+
+export function isFarewell(frame: Uint8Array): boolean {
+  return frame[0] === FAREWELL;
 }
 
 /**

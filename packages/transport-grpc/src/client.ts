@@ -24,6 +24,7 @@ import { type Envelope, type Frame, type Open, type Role, toEnvelope, toMessage,
 const DEFAULT_WINDOW = 1024;
 const DEFAULT_MAX_QUEUED = 10_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+const DEFAULT_CLOSE_TIMEOUT_MS = 2000;
 const MAX_REOPEN_DELAY_MS = 2000;
 
 interface Registration {
@@ -48,6 +49,7 @@ export class ClientBackend implements Backend {
   readonly #client: MessagingStub;
   readonly #limit: number;
   readonly #unary: boolean;
+  readonly #closeTimeout: number;
   readonly #outbox: Outbox;
   readonly #window: Window;
   readonly #replies: InOrder | undefined;
@@ -56,6 +58,8 @@ export class ClientBackend implements Backend {
   readonly #requests = new PendingReplies();
   readonly #surveys = new Map<number, Deliver>();
   #stream: ClientDuplexStream<Frame, Frame> | undefined;
+  /** The receiver loop of `#stream`: it ends when the host ends its side, or the stream is lost. */
+  #receiving: Promise<void> = Promise.resolve();
   #nextRef = 0;
   #nextCall = 0;
   #reopenDelay = 0;
@@ -67,6 +71,7 @@ export class ClientBackend implements Backend {
     this.capabilities = capabilities;
     this.#limit = messageLimit(capabilities.maxPayload);
     this.#unary = options.unary ?? false;
+    this.#closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT_MS;
     this.#outbox = new Outbox(options.maxQueued ?? DEFAULT_MAX_QUEUED);
     this.#window = new Window(options.window ?? DEFAULT_WINDOW);
     this.#replies = options.ordered ? new InOrder((frame) => this.#outbox.force(frame)) : undefined;
@@ -96,7 +101,7 @@ export class ClientBackend implements Backend {
     stream.on('error', () => undefined);
     this.#outbox.attach(stream);
     for (const [ref, registration] of this.#registrations) this.#outbox.force({ open: registration.open, ref });
-    void this.#receive(stream);
+    this.#receiving = this.#receive(stream);
   }
 
   /** The receiver loop: dispatches each frame as it arrives, independent of what is being sent. */
@@ -118,6 +123,12 @@ export class ClientBackend implements Backend {
   #lost(reason: unknown): void {
     this.#outbox.detach();
     this.#replies?.reset();
+    // The host forgot every registration with the stream: a Close still unanswered is done.
+    for (const [ref, acking] of this.#acks) {
+      if (this.#registrations.has(ref)) continue;
+      this.#acks.delete(ref);
+      acking.resolve();
+    }
     const error = reason === undefined ? new ConnectionError('grpc: the host ended the stream') : fromGrpcError(reason, 'the host', 0, this.#limit);
     const lost = error.code === 'CONNECTION' ? error : new ConnectionError(error.message, { cause: reason });
     this.#requests.rejectAll(lost);
@@ -187,12 +198,19 @@ export class ClientBackend implements Backend {
     return ref;
   }
 
+  /**
+   * Nothing reaches the registration once it is deleted here; the host's Ack says it stopped
+   * routing to it. A host that does not answer (frozen, or gone unnoticed) is waited for at most
+   * `closeTimeout`, so that leaving, and so closing, never hangs on it.
+   */
   #unregister(ref: number): Stop {
     return async () => {
       if (!this.#registrations.delete(ref) || this.#closed) return;
-      const acked = new Promise<void>((resolve, reject) => this.#acks.set(ref, { resolve, reject }));
+      let acking!: Acking;
+      const acked = new Promise<void>((resolve, reject) => this.#acks.set(ref, (acking = { resolve, reject })));
       this.#outbox.force({ close: {}, ref });
-      await acked;
+      await within(acked, this.#closeTimeout);
+      if (this.#acks.get(ref) === acking) this.#acks.delete(ref);
     };
   }
 
@@ -244,6 +262,7 @@ export class ClientBackend implements Backend {
   }
 
   async publish(message: Message): Promise<void> {
+    if (this.#closed) throw new ClosedError();
     this.#check(message);
     await this.#outbox.put({ envelope: toEnvelope('PUBLISH', message) });
   }
@@ -275,6 +294,7 @@ export class ClientBackend implements Backend {
     const ref = await this.#register('MEMBER', group, { deliver });
     return {
       send: async (message) => {
+        if (this.#closed) throw new ClosedError();
         this.#check(message);
         await this.#outbox.put({ envelope: toEnvelope('BUS', message), ref });
       },
@@ -282,16 +302,39 @@ export class ClientBackend implements Backend {
     };
   }
 
+  /**
+   * Fails what awaits an answer at once, then lets what was sent reach the host: the outbox is
+   * written out, the stream half-closed, and close waits for the host to end its side, which it
+   * does only after reading every frame before the end. Bounded by `closeTimeout`: a host that
+   * is frozen or away loses what it did not read, and close still returns.
+   */
   async close(): Promise<void> {
+    if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#reopenTimer);
     const closed = new ClosedError('the transport was closed');
     for (const acking of this.#acks.values()) acking.reject(closed);
     this.#acks.clear();
     this.#requests.rejectAll(closed);
+    if (this.#reopenTimer !== undefined) {
+      clearTimeout(this.#reopenTimer);
+      this.#reopenTimer = undefined;
+      // Frames queued while the stream was down get the same chance as the others.
+      if (this.#outbox.length > 0) this.#open();
+    }
+    await within(this.#outbox.end().then(() => this.#receiving), this.#closeTimeout);
     this.#outbox.detach();
     this.#stream?.cancel();
     this.#client.close();
+  }
+}
+
+/** Waits for `promise` to settle, or `ms` at most; its rejection is passed on. */
+async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

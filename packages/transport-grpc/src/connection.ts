@@ -33,7 +33,9 @@ export class Connection {
   /** The receiver loop; resolves when the client's stream is gone, after cleaning up. */
   async run(): Promise<void> {
     try {
-      for await (const frame of this.#stream as AsyncIterable<Frame>) this.#receive(frame);
+      // Not destroyed when the client ends its side: the host still ends its own, with an OK
+      // status, which is what tells a closing client that every frame it sent was read.
+      for await (const frame of this.#stream.iterator({ destroyOnReturn: false }) as AsyncIterable<Frame>) this.#receive(frame);
     } catch {
       // A reset, a cancelled call or an oversized frame: the stream is over either way.
     }

@@ -38,6 +38,12 @@ export interface GrpcOptions {
   unary?: boolean;
   /** Client: how long connecting waits for the host before failing with ConnectionError. Default 5000 ms. */
   connectTimeout?: number;
+  /**
+   * Client: how long `close` waits for the host to read what was sent and end its side of the
+   * stream (and leaving a registration for the host's Ack). Past it, what the host did not read is
+   * lost and the connection is closed anyway. Default 2000 ms.
+   */
+  closeTimeout?: number;
 }
 
 export const DEFAULT_MAX_PAYLOAD = 4 * 1024 * 1024;

@@ -14,6 +14,10 @@ export class Outbox {
   #frames: Frame[] = [];
   #room: (() => void)[] = [];
   #stream: Writable | undefined;
+  /** The sender loop of the attached stream; it ends when the stream is ended, gone or detached. */
+  #sending: Promise<void> = Promise.resolve();
+  /** Set by `end`: once everything queued is written, the loop ends the stream. */
+  #ending = false;
   #wake: (() => void) | undefined;
   /** Places given to waiting `put` callers that have not queued their frame yet. */
   #promised = 0;
@@ -53,7 +57,19 @@ export class Outbox {
   /** Starts writing to `stream`; the loop ends when the stream closes or `detach` is called. */
   attach(stream: Writable): void {
     this.#stream = stream;
-    void this.#send(stream);
+    this.#sending = this.#send(stream);
+  }
+
+  /**
+   * Writes everything queued, including the frames of `put` callers still waiting for room, then
+   * ends (half-closes) the stream. Resolves once the stream is ended, or gone, or detached.
+   */
+  end(): Promise<void> {
+    this.#ending = true;
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+    return this.#sending;
   }
 
   /** Stops writing and forgets what was not written: it belonged to a stream that is gone. */
@@ -83,6 +99,10 @@ export class Outbox {
     while (this.#stream === stream && !stream.destroyed && !stream.writableEnded) {
       const frame = this.#frames.shift();
       if (frame === undefined) {
+        if (this.#ending && this.#room.length === 0 && this.#promised === 0) {
+          stream.end();
+          return;
+        }
         await new Promise<void>((resolve) => (this.#wake = resolve));
         continue;
       }

@@ -70,4 +70,20 @@ describe('faults', () => {
     await client.request('fault.announce', utf8('resubscribed'));
     expect(text((await news.next()).value.data)).toBe('resubscribed');
   }, 60_000);
+
+  it('close with a host that stopped reading ends within closeTimeout, with a subscription still open', async () => {
+    const [stuck, address] = await startHost('127.0.0.1:0');
+    children.push(stuck);
+    const doomed = await createGrpcTransport({ connect: address, closeTimeout: 500 });
+    await doomed.subscribe('fault.stuck');
+    expect(text((await doomed.request('fault.echo', utf8('alive'))).data)).toBe('alive');
+    // Frozen, not gone: the connection stays up, and nothing the client sends is read or answered.
+    stuck.kill('SIGSTOP');
+    await doomed.publish('fault.stuck', utf8('into the void'));
+    // Leaving the subscription waits for the host's word and the stream for the host's end: both
+    // are bounded, so close returns (the test's own timeout is far above the bound).
+    await doomed.close();
+    expect(doomed.closed).toBe(true);
+    stuck.kill('SIGCONT');
+  }, 30_000);
 });

@@ -125,6 +125,11 @@ export function rows(results: readonly Result[]): Row[] {
       gcMs: Math.round(median(procs.map((p) => p.gc.totalMs))),
     });
   }
+  // Workload, then point, then tcp, the adapters and the raw clients, each in order of first appearance.
+  const kinds = ['tcp', 'adapter', 'raw'];
+  const transports = [...new Set(out.map((r) => r.transport))];
+  const workloads = [...new Set(out.map((r) => r.workload))];
+  out.sort((a, b) => workloads.indexOf(a.workload) - workloads.indexOf(b.workload) || (a.point?.value ?? 0) - (b.point?.value ?? 0) || (a.variant ?? '').localeCompare(b.variant ?? '') || kinds.indexOf(a.kind) - kinds.indexOf(b.kind) || transports.indexOf(a.transport) - transports.indexOf(b.transport));
   for (const row of out) {
     const tcp = out.find((o) => o.transport === 'tcp' && keyOf(o) === keyOf(row) && o.status === 'ok');
     if (tcp && row.transport !== 'tcp' && row.status === 'ok') row.vsTcp = ratio(row.recvRate, tcp.recvRate);

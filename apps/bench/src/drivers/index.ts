@@ -77,7 +77,7 @@ export const catalogue: readonly DriverInfo[] = [
   raw('redis-raw', 'redis', 'at-most-once (Redis pub/sub)', async () => (await import('./raw-redis.js')).rawRedisDriver, REDIS),
   raw('amqp-raw', 'amqp', 'at-most-once (fanout, no acks)', async () => (await import('./raw-amqp.js')).rawAmqpDriver, RABBITMQ),
   raw('kafka-raw', 'kafka', 'at-least-once (kafkajs, acks=all, one batch per tick)', async () => (await import('./raw-kafka.js')).rawKafkaDriver, KAFKA),
-  raw('grpc-raw', 'grpc', 'gRPC client stream and unary calls', async () => (await import('./raw-grpc.js')).rawGrpcDriver),
+  raw('grpc-raw', 'grpc', 'gRPC client stream (pubsub), bidirectional stream (echo)', async () => (await import('./raw-grpc.js')).rawGrpcDriver),
 ];
 
 export function driverInfo(name: string): DriverInfo | undefined {

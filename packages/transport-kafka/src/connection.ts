@@ -65,6 +65,8 @@ export class Connection {
   readonly producer: Producer;
   readonly admin: Admin;
   readonly outbox: Outbox;
+  /** Replies and survey answers: they go to requesters' inboxes, which are deleted as they leave. */
+  readonly answers: Outbox;
   readonly partitions: number;
   readonly #replicationFactor: number;
   #topics = new Map<string, Promise<void>>();
@@ -89,14 +91,35 @@ export class Connection {
     this.producer = this.kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
     this.admin = this.kafka.admin();
     this.outbox = new Outbox(this.producer, MAX_PAYLOAD);
+    this.answers = new Outbox(this.#answerProducer(), MAX_PAYLOAD, {
+      replace: async (broken) => {
+        await broken.disconnect().catch(() => undefined);
+        const fresh = this.#answerProducer();
+        await fresh.connect();
+        return fresh;
+      },
+      existing: async (topics) => {
+        const all = new Set(await this.admin.listTopics());
+        return new Set(topics.filter((topic) => all.has(topic)));
+      },
+    });
     this.partitions = options.partitions ?? 3;
     this.#replicationFactor = options.replicationFactor ?? 1;
+  }
+
+  #answerProducer(): Producer {
+    // Few retries: an inbox that is gone stays gone, and the answers behind it should not wait.
+    return this.kafka.producer({
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 500 },
+    });
   }
 
   static async open(options: KafkaConnectionOptions): Promise<Connection> {
     const connection = new Connection(options);
     try {
-      await Promise.all([connection.producer.connect(), connection.admin.connect()]);
+      await Promise.all([connection.producer.connect(), connection.answers.producer.connect(), connection.admin.connect()]);
     } catch (error) {
       await connection.close();
       throw toKafkaError(error, `connecting to ${(options.brokers ?? ['127.0.0.1:9092']).join(',')}`, MAX_PAYLOAD);
@@ -169,7 +192,7 @@ export class Connection {
 
   async close(): Promise<void> {
     await this.allLeft();
-    await this.outbox.close();
-    await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
+    await Promise.all([this.outbox.close(), this.answers.close()]);
+    await Promise.allSettled([this.producer.disconnect(), this.answers.producer.disconnect(), this.admin.disconnect()]);
   }
 }

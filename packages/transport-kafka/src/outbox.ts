@@ -18,15 +18,35 @@ interface Outgoing {
 /** A record batch per partition must fit the broker's `message.max.bytes`: cut batches at this. */
 const BATCH_BYTES = 512 * 1024;
 
+/**
+ * How an outbox whose topics can vanish (requesters' inboxes) gets over it. kafkajs keeps every
+ * topic a producer ever sent to in its metadata requests, and once one is deleted every later
+ * send of that producer fails (kafkajs issues #1146, #1622): the only cure is a new producer.
+ */
+export interface Healing {
+  /** Disconnects the broken producer and returns a connected new one. */
+  replace(broken: Producer): Promise<Producer>;
+  /** Which of these topics still exist, asked fresh of the broker. */
+  existing(topics: string[]): Promise<Set<string>>;
+}
+
 export class Outbox {
   #waiting: Outgoing[] = [];
   #sending: Promise<void> | undefined;
   #closed = false;
+  #producer: Producer;
 
   constructor(
-    readonly producer: Producer,
+    producer: Producer,
     readonly maxPayload: number,
-  ) {}
+    readonly healing?: Healing,
+  ) {
+    this.#producer = producer;
+  }
+
+  get producer(): Producer {
+    return this.#producer;
+  }
 
   /** Resolves once the broker has the record (acks from all in-sync replicas). */
   send(topic: string, record: KafkaRecord): Promise<void> {
@@ -43,14 +63,30 @@ export class Outbox {
     while (this.#waiting.length > 0) {
       const batch = this.#take();
       try {
-        await this.producer.sendBatch({ topicMessages: byTopic(batch), acks: -1 });
+        await this.#producer.sendBatch({ topicMessages: byTopic(batch), acks: -1 });
         for (const item of batch) item.resolve();
       } catch (error) {
-        const size = batch.length === 1 ? (batch[0]?.size ?? 0) : 0;
-        for (const item of batch) item.reject(toKafkaError(error, `publishing to "${item.topic}"`, this.maxPayload, size));
+        const failed = this.healing ? await this.#heal(batch) : batch;
+        const size = failed.length === 1 ? (failed[0]?.size ?? 0) : 0;
+        for (const item of failed) item.reject(toKafkaError(error, `publishing to "${item.topic}"`, this.maxPayload, size));
       }
     }
     this.#sending = undefined;
+  }
+
+  /** After a failed send: a new producer, and one more try for the records whose topic exists. */
+  async #heal(batch: Outgoing[]): Promise<Outgoing[]> {
+    const healing = this.healing as Healing;
+    try {
+      this.#producer = await healing.replace(this.#producer);
+      const existing = await healing.existing([...new Set(batch.map((item) => item.topic))]);
+      const live = batch.filter((item) => existing.has(item.topic));
+      if (live.length > 0) await this.#producer.sendBatch({ topicMessages: byTopic(live), acks: -1 });
+      for (const item of live) item.resolve();
+      return batch.filter((item) => !existing.has(item.topic));
+    } catch {
+      return batch;
+    }
   }
 
   #take(): Outgoing[] {

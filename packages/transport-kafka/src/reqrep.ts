@@ -35,7 +35,7 @@ export async function reply(connection: Connection, service: string, serve: Serv
       // Nobody waits for the answer any more: skip the work.
       if (replyTo === undefined || (deadline !== undefined && Date.now() > deadline)) return settle();
       void serve(message)
-        .then((answer) => connection.outbox.send(replyTo, toRecord(answer, { subject: true })))
+        .then((answer) => connection.answers.send(replyTo, toRecord(answer, { subject: true })))
         // A reply that cannot be sent (the requester is gone) is not worth serving again.
         .catch(() => undefined)
         .finally(() => settle());

@@ -30,7 +30,7 @@ export async function respond(connection: Connection, subject: string, serve: Se
       const { message, replyTo } = fromRecord(record, subject, `${topic}/${partition}`);
       if (replyTo === undefined) return settle();
       void serve(message)
-        .then((answer) => connection.outbox.send(replyTo, toRecord(answer, { subject: true })))
+        .then((answer) => connection.answers.send(replyTo, toRecord(answer, { subject: true })))
         .catch(() => undefined)
         .finally(() => settle());
     },

@@ -143,21 +143,24 @@ class BackendTransport implements Transport {
       if (userSignal?.aborted) throw new AbortedError(undefined, { cause: userSignal.reason });
 
       const controller = new AbortController();
-      const signal = controller.signal;
       const deadline = Date.now() + timeout;
-      const timer = setTimeout(
-        () => controller.abort(new TimeoutError(`no reply from "${service}" within ${timeout} ms`)),
-        timeout,
-      );
-      const onUserAbort = () => controller.abort(new AbortedError(undefined, { cause: userSignal?.reason }));
-      const onClose = () => controller.abort(new ClosedError('the transport was closed while the request was in flight'));
+      let rejectRequest!: (reason: unknown) => void;
+      // Every way a request ends early aborts the backend's signal and settles the request here,
+      // so the core settles even if a backend were slow to notice the signal.
+      const abort = (reason: unknown) => {
+        if (controller.signal.aborted) return;
+        controller.abort(reason);
+        rejectRequest(reason);
+      };
+      const timer = setTimeout(() => abort(new TimeoutError(`no reply from "${service}" within ${timeout} ms`)), timeout);
+      const onUserAbort = () => abort(new AbortedError(undefined, { cause: userSignal?.reason }));
+      const onClose = () => abort(new ClosedError('the transport was closed while the request was in flight'));
       userSignal?.addEventListener('abort', onUserAbort, { once: true });
       this.#inFlight.add(onClose);
       try {
-        // The core settles on abort even if a backend were slow to notice the signal.
         const reply = await new Promise<Message>((resolve, reject) => {
-          signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-          this.#backend.request({ id: nextId(), subject: service, data, headers }, signal, deadline).then(resolve, reject);
+          rejectRequest = reject;
+          this.#backend.request({ id: nextId(), subject: service, data, headers }, controller.signal, deadline).then(resolve, reject);
         });
         const remote = reply.headers[ERROR_HEADER];
         if (remote !== undefined) throw new RemoteError(remote, reply.headers[ERROR_CODE_HEADER]);

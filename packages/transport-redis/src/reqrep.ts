@@ -1,5 +1,5 @@
-// Request/reply. A service is a Redis list: requesters LPUSH, each replier pops with BRPOP on its own
-// blocking connection, so each request reaches exactly one replier. Repliers also subscribe to the
+// Request/reply. A service is a Redis list: requesters LPUSH, each replier pops with RPOP and BRPOP on
+// its own blocking connection, so each request reaches exactly one replier. Repliers also subscribe to the
 // service's presence channel; a script pushes only when that channel has subscribers, which gives
 // NoRespondersError instead of a request waiting in a list that nobody reads. Replies go to the
 // requester's inbox channel and are matched by id.
@@ -12,6 +12,13 @@ import { type Names, frame, unframe } from './wire.js';
 
 /** Seconds a replier's BRPOP waits before it asks again; a stop does not wait for it. */
 const POP_SECONDS = 5;
+
+/**
+ * Requests a replier takes in one RPOP beside its BRPOP. One pop per round trip would cap a replier
+ * at one request per round trip whatever its concurrency; a small batch keeps requests spread over
+ * several repliers when they queue up.
+ */
+const POP_BATCH = 32;
 
 // KEYS[1] request list; ARGV: presence channel, request, expiry of the list in ms.
 const PUSH_IF_SERVED = `
@@ -103,34 +110,44 @@ export class Requests {
     };
   }
 
+  /**
+   * Each round sends `RPOP list n` and `BRPOP list` together: the RPOP takes what is queued now, up to
+   * the free slots, and the BRPOP, run right after it by the server, waits for the next request. A
+   * replier under load thus takes up to n + 1 requests per round trip; an idle one waits in BRPOP.
+   */
   async #serveQueue(blocking: Redis, list: string, serve: Serve, stopped: AbortSignal): Promise<void> {
     let serving = 0;
     let freed: (() => void) | undefined;
     let failures = 0;
     const aborted = new Promise<void>((resolve) => stopped.addEventListener('abort', () => resolve(), { once: true }));
-    while (!stopped.aborted) {
-      if (serving >= this.#ctx.replyConcurrency) {
-        // A stop must not wait for handlers that never finish.
-        await Promise.race([new Promise<void>((resolve) => (freed = resolve)), aborted]);
-        continue;
-      }
-      let popped: [Buffer, Buffer] | null;
-      try {
-        popped = await blocking.brpopBuffer(list, POP_SECONDS);
-        failures = 0;
-      } catch {
-        if (stopped.aborted) return;
-        // The connection is retrying on its own; wait a little so a dead server is not polled hot.
-        await sleep(backoff(++failures), stopped);
-        continue;
-      }
-      if (!popped) continue;
+    const answer = (bytes: Buffer) => {
       serving++;
-      void this.#answer(popped[1], serve).finally(() => {
+      void this.#answer(bytes, serve).finally(() => {
         serving--;
         freed?.();
         freed = undefined;
       });
+    };
+    while (!stopped.aborted) {
+      const free = this.#ctx.replyConcurrency - serving;
+      if (free <= 0) {
+        // A stop must not wait for handlers that never finish.
+        await Promise.race([new Promise<void>((resolve) => (freed = resolve)), aborted]);
+        continue;
+      }
+      const batch = Math.min(free - 1, POP_BATCH);
+      const queued = batch > 0 ? blocking.rpopBuffer(list, batch) : Promise.resolve(null);
+      const next = blocking.brpopBuffer(list, POP_SECONDS);
+      // Both are read even when one fails, so that neither rejection goes unhandled.
+      const [now, later] = await Promise.allSettled([queued.then((popped) => popped?.forEach(answer)), next]);
+      if (later.status === 'fulfilled' && later.value) answer(later.value[1]);
+      if (now.status === 'fulfilled' && later.status === 'fulfilled') {
+        failures = 0;
+        continue;
+      }
+      if (stopped.aborted) return;
+      // The connection is retrying on its own; wait a little so a dead server is not polled hot.
+      await sleep(backoff(++failures), stopped);
     }
   }
 

@@ -19,7 +19,7 @@ export interface ServerSettings {
 }
 
 /**
- * command: PUBLISH, XADD, scripts, acks; auto-pipelined. subscriber: SUBSCRIBE/PSUBSCRIBE only.
+ * command: PUBLISH, XADD, scripts, acks. subscriber: SUBSCRIBE/PSUBSCRIBE only.
  * blocking: one per replier or stream subscription, since BRPOP/XREADGROUP BLOCK hold the connection.
  */
 export type Role = 'command' | 'subscriber' | 'blocking';
@@ -86,9 +86,9 @@ export async function openConnection(settings: ServerSettings, role: Role, block
     lazyConnect: true,
     // Small messages must not wait for Nagle's algorithm; ioredis's default, stated on purpose.
     noDelay: true,
-    // Concurrent commands issued in one tick go out in one write; blocking commands must not queue
-    // behind each other, so only the command connection pipelines.
-    enableAutoPipelining: role === 'command',
+    // Not ioredis's auto-pipelining: it holds every command back while an earlier batch waits for
+    // its replies, a round trip added to each request and reply under load. See writePerTick.
+    enableAutoPipelining: false,
     connectTimeout: settings.connectTimeoutMs,
     // Every command settles: a reply, an error, or this timeout, even while the server is away and
     // the command waits in the offline queue.
@@ -96,6 +96,7 @@ export async function openConnection(settings: ServerSettings, role: Role, block
     maxRetriesPerRequest: 2,
     retryStrategy: (attempt) => (ready ? backoff(attempt) : null),
   });
+  if (role !== 'subscriber') writePerTick(client);
   // Without a listener ioredis prints each error; the transport reports them through its promises.
   client.on('error', (error: unknown) => {
     lastError = error;
@@ -108,6 +109,28 @@ export async function openConnection(settings: ServerSettings, role: Role, block
   }
   ready = true;
   return client;
+}
+
+/**
+ * Commands issued in one tick go out in one write: the socket is corked at the first command of a
+ * tick and uncorked once the tick's work is done, so a burst of publishes or replies costs one
+ * system call, and nothing waits for earlier replies.
+ */
+function writePerTick(client: Redis): void {
+  const send = client.sendCommand.bind(client);
+  let corked: Redis['stream'] | undefined;
+  client.sendCommand = (command, stream) => {
+    const socket = client.stream as Redis['stream'] | undefined;
+    if (socket && socket !== corked && !socket.destroyed) {
+      corked = socket;
+      socket.cork();
+      process.nextTick(() => {
+        if (corked === socket) corked = undefined;
+        socket.uncork();
+      });
+    }
+    return send(command, stream);
+  };
 }
 
 /** Closes gracefully (QUIT flushes what was sent) and resolves once the socket is gone. */

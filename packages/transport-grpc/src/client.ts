@@ -224,15 +224,20 @@ export class ClientBackend implements Backend {
   async request(request: Message, signal: AbortSignal, deadline: number): Promise<Message> {
     this.#check(request);
     if (this.#unary) return this.#requestUnary(request, signal, deadline);
-    await this.#window.acquire(signal);
+    // Waits only when the window or the outbox is full: an await per step is a promise and a
+    // microtask per request on the hot path.
+    if (!this.#window.tryAcquire()) await this.#window.acquire(signal);
     const call = (this.#nextCall = (this.#nextCall + 1) >>> 0);
     const onAbort = () => this.#outbox.force({ cancel: {}, call });
     try {
       const reply = this.#requests.wait(String(call), signal);
-      // Awaited below; failing while the frame still waits for room must not count as unhandled.
-      reply.catch(() => undefined);
       signal.addEventListener('abort', onAbort, { once: true });
-      await this.#outbox.put({ envelope: toEnvelope('REQUEST', request), call });
+      const frame: Frame = { envelope: toEnvelope('REQUEST', request), call };
+      if (!this.#outbox.tryPut(frame)) {
+        // Awaited below; failing while the frame still waits for room must not count as unhandled.
+        reply.catch(() => undefined);
+        await this.#outbox.put(frame);
+      }
       return await reply;
     } finally {
       signal.removeEventListener('abort', onAbort);
@@ -264,7 +269,8 @@ export class ClientBackend implements Backend {
   async publish(message: Message): Promise<void> {
     if (this.#closed) throw new ClosedError();
     this.#check(message);
-    await this.#outbox.put({ envelope: toEnvelope('PUBLISH', message) });
+    const frame: Frame = { envelope: toEnvelope('PUBLISH', message) };
+    if (!this.#outbox.tryPut(frame)) await this.#outbox.put(frame);
   }
 
   async subscribe(pattern: string, deliver: Deliver, options: { queue?: string }): Promise<Stop> {
@@ -296,7 +302,8 @@ export class ClientBackend implements Backend {
       send: async (message) => {
         if (this.#closed) throw new ClosedError();
         this.#check(message);
-        await this.#outbox.put({ envelope: toEnvelope('BUS', message), ref });
+        const frame: Frame = { envelope: toEnvelope('BUS', message), ref };
+        if (!this.#outbox.tryPut(frame)) await this.#outbox.put(frame);
       },
       leave: this.#unregister(ref),
     };

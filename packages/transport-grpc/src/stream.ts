@@ -45,12 +45,21 @@ export class Outbox {
     this.#push(frame);
   }
 
+  /**
+   * Queues `frame` at once when there is room and no earlier `put` waits for it; false otherwise.
+   * The hot path: no promise when nothing has to wait.
+   */
+  tryPut(frame: Frame): boolean {
+    if (this.#frames.length + this.#promised >= this.limit || this.#room.length > 0) return false;
+    this.#push(frame);
+    return true;
+  }
+
   /** Queues `frame` once there is room, in the order callers asked. */
   async put(frame: Frame): Promise<void> {
-    if (this.#frames.length + this.#promised >= this.limit || this.#room.length > 0) {
-      await new Promise<void>((resolve) => this.#room.push(resolve));
-      this.#promised--;
-    }
+    if (this.tryPut(frame)) return;
+    await new Promise<void>((resolve) => this.#room.push(resolve));
+    this.#promised--;
     this.#push(frame);
   }
 
@@ -121,12 +130,16 @@ export class Window {
 
   constructor(readonly size: number) {}
 
+  /** Takes a place at once when one is free and nobody waits before; false otherwise. */
+  tryAcquire(): boolean {
+    if (this.#used >= this.size || this.#waiting.length > 0) return false;
+    this.#used++;
+    return true;
+  }
+
   /** Takes a place; rejects with `signal.reason` if the signal aborts first. */
   async acquire(signal: AbortSignal): Promise<void> {
-    if (this.#used < this.size && this.#waiting.length === 0) {
-      this.#used++;
-      return;
-    }
+    if (this.tryAcquire()) return;
     await new Promise<void>((resolve, reject) => {
       const take = () => {
         signal.removeEventListener('abort', onAbort);

@@ -1,7 +1,10 @@
 // A plain Redis connection for the tests to look at and act on the server from outside the adapter.
 // It touches only what the tests own: connections by the name a test gave them, keys by its prefix.
 
+import type { Transport } from '@msg/core';
 import { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
+import { type RedisTransportOptions, createRedisTransport } from '../src/index.js';
 
 export const HOST = '127.0.0.1';
 export const PORT = 6379;
@@ -51,4 +54,33 @@ export async function eventually(check: () => boolean | Promise<boolean>, ms: nu
     if (Date.now() > until) return false;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/**
+ * One test file's setup: an admin connection, and transports under `prefix` that are closed, and
+ * whose keys are deleted, after the file. Call it inside the file's describe.
+ */
+export function fixture(prefix: string): { readonly admin: Redis; transport(options?: RedisTransportOptions): Promise<Transport> } {
+  let admin: Redis | undefined;
+  const open: Transport[] = [];
+  beforeAll(() => {
+    admin = openAdmin();
+  });
+  afterAll(async () => {
+    await Promise.all(open.map((t) => t.close()));
+    if (!admin) return;
+    await deleteKeys(admin, prefix);
+    await admin.quit();
+  });
+  return {
+    get admin() {
+      if (!admin) throw new Error('the admin connection opens in beforeAll');
+      return admin;
+    },
+    async transport(options = {}) {
+      const t = await createRedisTransport({ host: HOST, port: PORT, prefix, ...options });
+      open.push(t);
+      return t;
+    },
+  };
 }

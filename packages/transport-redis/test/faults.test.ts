@@ -3,11 +3,9 @@
 // profile delivers every message whose publish resolved.
 
 import { checkBroker } from '@msg/conformance';
-import { type Message, type Transport, isMsgError } from '@msg/core';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisTransport } from '../src/index.js';
-import { HOST, PORT, connectionIds, cutConnections, deleteKeys, eventually, openAdmin, unique } from './admin.js';
+import { type Message, isMsgError } from '@msg/core';
+import { describe, expect, it } from 'vitest';
+import { HOST, PORT, connectionIds, cutConnections, eventually, fixture, unique } from './admin.js';
 
 const skip = await checkBroker('Redis', HOST, PORT);
 const prefix = unique('faults');
@@ -15,23 +13,8 @@ const text = (message: Message) => Buffer.from(message.data).toString();
 const bytes = (value: string) => new TextEncoder().encode(value);
 
 describe.skipIf(skip)('redis faults', () => {
-  let admin: Redis;
-  const open: Transport[] = [];
-  const transport = async (connectionName: string, profile: 'pubsub' | 'streams' = 'pubsub') => {
-    const t = await createRedisTransport({ host: HOST, port: PORT, prefix, connectionName, profile, claimIdleMs: 1000 });
-    open.push(t);
-    return t;
-  };
-
-  beforeAll(() => {
-    admin = openAdmin();
-  });
-
-  afterAll(async () => {
-    await Promise.all(open.map((t) => t.close()));
-    await deleteKeys(admin, prefix);
-    await admin.quit();
-  });
+  const redis = fixture(prefix);
+  const transport = (connectionName: string, profile: 'pubsub' | 'streams' = 'pubsub') => redis.transport({ connectionName, profile, claimIdleMs: 1000 });
 
   it('a cut connection is restored: the subscription resumes and requests work again', async () => {
     const name = unique('cut');
@@ -44,10 +27,10 @@ describe.skipIf(skip)('redis faults', () => {
     await peer.publish(topic, bytes('before'));
     expect(await eventually(() => got.includes('before'), 5000)).toBe(true);
 
-    const before = await cutConnections(admin, name);
+    const before = await cutConnections(redis.admin, name);
     expect(before.length).toBe(2);
     // Reconnected (new ids under the same names) and resubscribed: a probe published now arrives.
-    expect(await eventually(async () => (await connectionIds(admin, name)).filter((id) => !before.includes(id)).length === 2, 10_000)).toBe(true);
+    expect(await eventually(async () => (await connectionIds(redis.admin, name)).filter((id) => !before.includes(id)).length === 2, 10_000)).toBe(true);
     let probes = 0;
     const resumed = await eventually(async () => {
       await peer.publish(topic, bytes(`after${++probes}`));
@@ -74,7 +57,7 @@ describe.skipIf(skip)('redis faults', () => {
     );
     // Cut once every request has reached the replier, so that only the replies are outstanding.
     expect(await eventually(() => serving === 20, 5000)).toBe(true);
-    expect((await cutConnections(admin, name)).length).toBeGreaterThan(0);
+    expect((await cutConnections(redis.admin, name)).length).toBeGreaterThan(0);
     for (const outcome of await Promise.all(inFlight)) {
       expect(isMsgError(outcome, 'CONNECTION')).toBe(true);
       expect((outcome as Error).message).toMatch(/connection was lost while waiting for the reply/);
@@ -101,8 +84,8 @@ describe.skipIf(skip)('redis faults', () => {
     // Bounded load: `total` messages in batches of 50, cut twice on the way, at most 30 s.
     for (let i = 0; i < total && Date.now() - started < 30_000; i += 50) {
       if (i === 500 || i === 1200) {
-        cuts += (await cutConnections(admin, subscriberName)).length;
-        cuts += (await cutConnections(admin, publisherName)).length;
+        cuts += (await cutConnections(redis.admin, subscriberName)).length;
+        cuts += (await cutConnections(redis.admin, publisherName)).length;
       }
       const batch = Array.from({ length: 50 }, (_, j) => `m${i + j}`);
       const results = await Promise.allSettled(batch.map((body) => publisher.publish(topic, bytes(body))));

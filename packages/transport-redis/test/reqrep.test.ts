@@ -2,11 +2,8 @@
 // than a batch and than the repliers' concurrency still reaches each request's replier exactly once.
 
 import { checkBroker } from '@msg/conformance';
-import type { Transport } from '@msg/core';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisTransport } from '../src/index.js';
-import { HOST, PORT, deleteKeys, openAdmin, unique } from './admin.js';
+import { describe, expect, it } from 'vitest';
+import { HOST, PORT, fixture, unique } from './admin.js';
 
 const skip = await checkBroker('Redis', HOST, PORT);
 const prefix = unique('reqrep');
@@ -14,23 +11,8 @@ const bytes = (value: string) => new TextEncoder().encode(value);
 const text = (data: Uint8Array) => Buffer.from(data).toString();
 
 describe.skipIf(skip)('redis request/reply', () => {
-  let admin: Redis;
-  const open: Transport[] = [];
-  const transport = async (replyConcurrency?: number) => {
-    const t = await createRedisTransport({ host: HOST, port: PORT, prefix, replyConcurrency });
-    open.push(t);
-    return t;
-  };
-
-  beforeAll(() => {
-    admin = openAdmin();
-  });
-
-  afterAll(async () => {
-    await Promise.all(open.map((t) => t.close()));
-    await deleteKeys(admin, prefix);
-    await admin.quit();
-  });
+  const redis = fixture(prefix);
+  const transport = (replyConcurrency?: number) => redis.transport({ replyConcurrency });
 
   it('a burst of 2,000 requests over 3 repliers: each is served exactly once and gets its own reply', async () => {
     const service = 'burst';

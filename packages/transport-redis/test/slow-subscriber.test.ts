@@ -3,11 +3,9 @@
 // entries and the rest waits in the server, in a stream trimmed to about `maxStreamLength`.
 
 import { Reader, checkBroker } from '@msg/conformance';
-import type { Message, Transport } from '@msg/core';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisTransport } from '../src/index.js';
-import { HOST, PORT, deleteKeys, eventually, openAdmin, unique } from './admin.js';
+import type { Message } from '@msg/core';
+import { describe, expect, it } from 'vitest';
+import { HOST, PORT, eventually, fixture, unique } from './admin.js';
 
 const skip = await checkBroker('Redis', HOST, PORT);
 const prefix = unique('slow');
@@ -15,23 +13,8 @@ const text = (message: Message) => Buffer.from(message.data).toString();
 const bytes = (value: string) => new TextEncoder().encode(value);
 
 describe.skipIf(skip)('redis slow subscriber', () => {
-  let admin: Redis;
-  const open: Transport[] = [];
-  const transport = async (profile: 'pubsub' | 'streams', maxStreamLength?: number) => {
-    const t = await createRedisTransport({ host: HOST, port: PORT, prefix, profile, maxStreamLength });
-    open.push(t);
-    return t;
-  };
-
-  beforeAll(() => {
-    admin = openAdmin();
-  });
-
-  afterAll(async () => {
-    await Promise.all(open.map((t) => t.close()));
-    await deleteKeys(admin, prefix);
-    await admin.quit();
-  });
+  const redis = fixture(prefix);
+  const transport = (profile: 'pubsub' | 'streams', maxStreamLength?: number) => redis.transport({ profile, maxStreamLength });
 
   it('pub/sub: past maxPending the newest messages are dropped and counted; the oldest are kept', async () => {
     const subscriber = await transport('pubsub');
@@ -54,15 +37,15 @@ describe.skipIf(skip)('redis slow subscriber', () => {
     const stream = await subscriber.subscribe(topic, { durable: 'slow', maxPending: 5 });
     for (let i = 0; i < 100; i++) await publisher.publish(topic, bytes(`m${i}`));
     const key = `${prefix}:st:${topic}`;
-    const pending = async () => ((await admin.xpending(key, group)) as [number])[0];
+    const pending = async () => ((await redis.admin.xpending(key, group)) as [number])[0];
     const lag = async () => {
-      const groups = (await admin.xinfo('GROUPS', key)) as unknown[][];
+      const groups = (await redis.admin.xinfo('GROUPS', key)) as unknown[][];
       const info = groups.map((fields) => Object.fromEntries(Array.from({ length: fields.length / 2 }, (_, i) => [fields[2 * i], fields[2 * i + 1]])));
       return Number(info.find((g) => g.name === group)?.lag);
     };
     expect(await eventually(async () => (await pending()) === 5, 5000)).toBe(true);
     expect(await lag()).toBe(95);
-    expect(await admin.xlen(key)).toBe(100);
+    expect(await redis.admin.xlen(key)).toBe(100);
 
     const iterator = stream[Symbol.asyncIterator]();
     const got: string[] = [];
@@ -77,7 +60,7 @@ describe.skipIf(skip)('redis slow subscriber', () => {
     const publisher = await transport('streams', 100);
     const topic = 'slow.trimmed';
     for (let i = 0; i < 1000; i++) await publisher.publish(topic, bytes(`m${i}`));
-    const length = await admin.xlen(`${prefix}:st:${topic}`);
+    const length = await redis.admin.xlen(`${prefix}:st:${topic}`);
     // MAXLEN ~ trims whole internal nodes (100 entries each by default): at least 100 stay, far fewer than 1000.
     expect(length).toBeGreaterThanOrEqual(100);
     expect(length).toBeLessThanOrEqual(300);

@@ -1,6 +1,7 @@
 // What a role (publisher, subscriber, server, clients...) sees of the worker process it runs in.
 import type { FromWorker, ToWorker } from './protocol.js';
 import { type Driver, type Link, type LinkOptions, driverInfo } from './drivers/index.js';
+import { withTimeout } from './drivers/timeout.js';
 
 type Outgoing = FromWorker extends infer M ? (M extends FromWorker ? Omit<M, 'from'> : never) : never;
 
@@ -97,11 +98,3 @@ function loadDriver(name: string): Promise<Driver> {
   return driver;
 }
 
-export async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

@@ -10,8 +10,8 @@ export function newHistogram(): Histogram {
 }
 
 /** Records a duration given in nanoseconds, as microseconds. Sub-microsecond readings stay (as 0). */
-export function recordNs(histogram: Histogram, ns: bigint | number): void {
-  const us = Number(ns) / 1000;
+export function recordNs(histogram: Histogram, ns: number): void {
+  const us = ns / 1000;
   histogram.recordValue(us < 0 ? 0 : Math.round(us));
 }
 
@@ -68,32 +68,80 @@ export function spectrum(encoded: string): string {
   return text;
 }
 
+/** Samples kept per chunk of a SampleLog. */
+const CHUNK = 1 << 16;
+
 /**
- * A histogram that also keeps one interval histogram per second since `epochNs`, so that a run's
- * latency and rate can be shown as a time series.
+ * Latencies as they are measured, kept raw: recording one is two stores into typed arrays, so the
+ * hot path of a baseline pays almost nothing for it. Histograms are built from the log once the
+ * measured phase is over.
+ */
+class SampleLog {
+  readonly #values: Float64Array[] = [];
+  readonly #times: Float64Array[] = [];
+  #length = 0;
+
+  get length(): number {
+    return this.#length;
+  }
+
+  add(valueNs: number, atNs: number): void {
+    const at = this.#length & (CHUNK - 1);
+    if (at === 0) {
+      this.#values.push(new Float64Array(CHUNK));
+      this.#times.push(new Float64Array(CHUNK));
+    }
+    const chunk = this.#length >>> 16;
+    this.#values[chunk]![at] = valueNs;
+    this.#times[chunk]![at] = atNs;
+    this.#length++;
+  }
+
+  forEach(visit: (valueNs: number, atNs: number) => void): void {
+    for (let i = 0; i < this.#length; i++) visit(this.#values[i >>> 16]![i & (CHUNK - 1)]!, this.#times[i >>> 16]![i & (CHUNK - 1)]!);
+  }
+}
+
+/**
+ * A latency histogram that also has one interval histogram per second since `epochNs`, so that a
+ * run's latency and rate can be shown as a time series. Recording only logs the sample; the
+ * histograms are built when first read, after the measured phase.
  */
 export class IntervalRecorder {
-  readonly total = newHistogram();
-  readonly #intervals: Histogram[] = [];
-  readonly #epochNs: bigint;
+  readonly #log = new SampleLog();
+  readonly #epochNs: number;
+  #total: Histogram | undefined;
+  #intervals: Histogram[] = [];
 
-  constructor(epochNs: bigint) {
+  constructor(epochNs: number) {
     this.#epochNs = epochNs;
   }
 
-  record(valueNs: bigint, atNs: bigint): void {
-    recordNs(this.total, valueNs);
-    const second = atNs > this.#epochNs ? Number((atNs - this.#epochNs) / 1_000_000_000n) : 0;
-    let h = this.#intervals[second];
-    if (!h) {
-      h = newHistogram();
-      this.#intervals[second] = h;
-    }
-    recordNs(h, valueNs);
+  record(valueNs: number, atNs: number): void {
+    this.#total = undefined;
+    this.#log.add(valueNs, atNs);
+  }
+
+  get total(): Histogram {
+    if (!this.#total) this.#build();
+    return this.#total!;
+  }
+
+  #build(): void {
+    const total = newHistogram();
+    const intervals: Histogram[] = [];
+    this.#log.forEach((valueNs, atNs) => {
+      recordNs(total, valueNs);
+      const second = atNs > this.#epochNs ? Math.floor((atNs - this.#epochNs) / 1e9) : 0;
+      recordNs((intervals[second] ??= newHistogram()), valueNs);
+    });
+    this.#total = total;
+    this.#intervals = intervals;
   }
 
   /** Encoded interval histograms by second; a second with no sample is an empty string. */
   encodeIntervals(): string[] {
+    if (!this.#total) this.#build();
     return Array.from(this.#intervals, (h) => (h ? encode(h) : ''));
   }
 }

@@ -2,14 +2,15 @@
 // replies do. A late sender catches up in bursts; it never skips, and never waits on a reply.
 import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
 
-export const now = (): bigint => process.hrtime.bigint();
+/** Nanoseconds of the monotonic clock that every process on a host shares, as a double. */
+export const now = (): number => Number(process.hrtime.bigint());
 
 export interface Schedule {
-  startNs: bigint;
-  intervalNs: bigint;
+  startNs: number;
+  intervalNs: number;
   /** Whether to send message i, due at intendedNs. Returning false ends the schedule. */
-  more(i: number, intendedNs: bigint): boolean;
-  send(i: number, intendedNs: bigint): void;
+  more(i: number, intendedNs: number): boolean;
+  send(i: number, intendedNs: number): void;
 }
 
 export async function openLoop(schedule: Schedule): Promise<number> {
@@ -17,7 +18,7 @@ export async function openLoop(schedule: Schedule): Promise<number> {
   for (;;) {
     let burst = 0;
     let t = now();
-    for (let due = schedule.startNs + BigInt(i) * schedule.intervalNs; due <= t; due = schedule.startNs + BigInt(i) * schedule.intervalNs) {
+    for (let due = schedule.startNs + i * schedule.intervalNs; due <= t; due = schedule.startNs + i * schedule.intervalNs) {
       if (!schedule.more(i, due)) return i;
       schedule.send(i, due);
       i++;
@@ -27,17 +28,18 @@ export async function openLoop(schedule: Schedule): Promise<number> {
         t = now();
       }
     }
-    const next = schedule.startNs + BigInt(i) * schedule.intervalNs;
+    const next = schedule.startNs + i * schedule.intervalNs;
     if (!schedule.more(i, next)) return i;
-    const aheadMs = Number(next - now()) / 1e6;
+    const aheadMs = (next - now()) / 1e6;
     if (aheadMs > 1.5) await sleep(aheadMs - 1);
     else await yieldToLoop();
   }
 }
 
-/** Limits the promises in flight: `add` waits while `limit` are pending. */
+/** Limits the promises in flight: `add` waits while `limit` are pending. Counts those that fail. */
 export class Window {
   #inFlight = 0;
+  #failed = 0;
   #waiter?: () => void;
   readonly #limit: number;
 
@@ -49,6 +51,10 @@ export class Window {
     return this.#inFlight;
   }
 
+  get failed(): number {
+    return this.#failed;
+  }
+
   /**
    * Tracks `work` (when it is a promise). Returns a promise to wait on only when the window is full,
    * and undefined while there is room: a sender that awaited every message would hand the event loop
@@ -57,7 +63,7 @@ export class Window {
   add(work: Promise<unknown> | unknown): Promise<void> | undefined {
     if (!(work instanceof Promise)) return undefined;
     this.#inFlight++;
-    work.then(this.#done, this.#done);
+    work.then(this.#done, this.#fail);
     if (this.#inFlight >= this.#limit) return new Promise<void>((resolve) => (this.#waiter = resolve));
     return undefined;
   }
@@ -66,6 +72,11 @@ export class Window {
   async drain(): Promise<void> {
     while (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#waiter = resolve));
   }
+
+  readonly #fail = (): void => {
+    this.#failed++;
+    this.#done();
+  };
 
   readonly #done = (): void => {
     this.#inFlight--;

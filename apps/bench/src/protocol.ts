@@ -12,10 +12,10 @@ export interface Common {
 }
 
 export type Job =
-  | (Common & { role: 'sub'; topic: string; messages: number; settleMs: number; topics?: number; publishers?: number })
-  | (Common & { role: 'pub'; topic: string; messages: number; rate?: number; address?: string; topics?: number; index?: number; seqOffset?: number })
+  | (Common & { role: 'sub'; topic: string; messages: number; settleMs: number; topics?: number; publishers?: number; plain?: boolean })
+  | (Common & { role: 'pub'; topic: string; messages: number; rate?: number; address?: string; topics?: number; index?: number; seqOffset?: number; plain?: boolean })
   | (Common & { role: 'server'; service: string; workers: number })
-  | (Common & { role: 'clients'; service: string; clients: number; durationMs: number; rate?: number; address?: string })
+  | (Common & { role: 'clients'; service: string; clients: number; durationMs: number; rate?: number; address?: string; plain?: boolean })
   | (Common & { role: 'stream'; service: string; windows: number[]; durationMs: number; address?: string })
   | (Common & { role: 'survey'; topic: string; respondents: number; durationMs: number; deadlineMs: number })
   | (Common & { role: 'bus'; group: string; members: number; messages: number; settleMs: number });
@@ -26,7 +26,7 @@ export type ToWorker =
   | { to: string; type: 'start'; job: Job }
   | { to: string; type: 'peer'; address?: string; addresses?: (string | undefined)[] }
   | { to: string; type: 'warm' }
-  | { to: string; type: 'go'; epochNs: bigint }
+  | { to: string; type: 'go'; epochNs: number }
   | { to: string; type: 'finish' }
   | { to: string; type: 'stop' };
 

@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Result } from './results.js';
-import { label } from './results.js';
+import { PLAIN, label } from './results.js';
 import { spectrum } from './histogram.js';
 import { charts } from './charts.js';
 
@@ -57,6 +57,8 @@ export interface Row {
   vsTcp?: number;
   /** For an adapter: its throughput and p99 over its raw client's. */
   vsRaw?: { throughput: number; p99: number };
+  /** With --plain: received rate over the same transport's run with no instrumentation (the harness's cost). */
+  vsPlain?: number;
   cpuPercent: number;
   peakRssMB: number;
   loopDelayP99Ms: number;
@@ -139,6 +141,8 @@ export function rows(results: readonly Result[]): Row[] {
       const p99 = ratio(row.p99, raw.p99);
       if (throughput !== undefined && p99 !== undefined) row.vsRaw = { throughput, p99 };
     }
+    const plain = row.variant === undefined && out.find((o) => o.transport === row.transport && o.variant === PLAIN && label({ ...o, variant: undefined }) === keyOf(row) && o.status === 'ok');
+    if (plain && row.status === 'ok') row.vsPlain = ratio(row.recvRate, plain.recvRate);
   }
   return out;
 }
@@ -154,11 +158,13 @@ function pad(cells: string[][]): string {
   return cells.map((row) => row.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
 }
 
-const HEAD = ['transport', 'workload', 'point', 'sent/s', 'recv/s', 'MB/s', 'p50µs', 'p99µs', 'p99.9µs', 'maxµs', 'lost/dup/reord', '×tcp', '×raw thr/p99'];
+const HEAD = ['transport', 'workload', 'point', 'sent/s', 'recv/s', 'MB/s', 'p50µs', 'p99µs', 'p99.9µs', 'maxµs', 'lost/dup/reord', '×tcp', '×raw thr/p99', '×plain'];
 
 function cells(row: Row): string[] {
   const point = pointOf(row);
-  if (row.status !== 'ok' && row.recvRate === 0) return [row.transport, row.workload, point, row.status, (row.error ?? '').slice(0, 70), '', '', '', '', '', '', '', ''];
+  if (row.status !== 'ok' && row.recvRate === 0) return [row.transport, row.workload, point, row.status, (row.error ?? '').slice(0, 70), '', '', '', '', '', '', '', '', ''];
+  // A plain run records no latency: its latency cells stay empty rather than show zeros.
+  const timed = row.variant !== PLAIN;
   return [
     row.transport,
     row.workload,
@@ -166,13 +172,14 @@ function cells(row: Row): string[] {
     int(row.sendRate),
     int(row.recvRate) + (row.repetitions > 1 ? ` (${int(row.recvRateMin)}–${int(row.recvRateMax)})` : ''),
     row.mbps.toFixed(1),
-    us(row.p50),
-    us(row.p99),
-    us(row.p999),
-    us(row.max),
+    timed ? us(row.p50) : '',
+    timed ? us(row.p99) : '',
+    timed ? us(row.p999) : '',
+    timed ? us(row.max) : '',
     `${row.lost}/${row.duplicated}/${row.reordered}`,
     row.vsTcp === undefined ? '' : row.vsTcp.toFixed(2),
-    row.vsRaw ? `${row.vsRaw.throughput.toFixed(2)}/${row.vsRaw.p99.toFixed(2)}` : '',
+    row.vsRaw ? (timed ? `${row.vsRaw.throughput.toFixed(2)}/${row.vsRaw.p99.toFixed(2)}` : row.vsRaw.throughput.toFixed(2)) : '',
+    row.vsPlain === undefined ? '' : row.vsPlain.toFixed(2),
   ];
 }
 
@@ -188,10 +195,10 @@ function markdownTable(head: string[], body: string[][]): string {
 }
 
 function csv(all: readonly Row[]): string {
-  const head = ['transport', 'kind', 'baseline_of', 'semantics', 'workload', 'point', 'value', 'repetitions', 'status', 'send_rate', 'recv_rate', 'recv_rate_min', 'recv_rate_max', 'mb_per_s', 'p50_us', 'p90_us', 'p99_us', 'p999_us', 'p9999_us', 'max_us', 'uncorrected_p99_us', 'send_delay_p99_us', 'lost', 'duplicated', 'reordered', 'failed', 'vs_tcp', 'vs_raw_throughput', 'vs_raw_p99', 'cpu_percent', 'peak_rss_mb', 'loop_delay_p99_ms', 'gc_ms', 'error'];
+  const head = ['transport', 'kind', 'baseline_of', 'semantics', 'workload', 'point', 'value', 'repetitions', 'status', 'send_rate', 'recv_rate', 'recv_rate_min', 'recv_rate_max', 'mb_per_s', 'p50_us', 'p90_us', 'p99_us', 'p999_us', 'p9999_us', 'max_us', 'uncorrected_p99_us', 'send_delay_p99_us', 'lost', 'duplicated', 'reordered', 'failed', 'vs_tcp', 'vs_raw_throughput', 'vs_raw_p99', 'vs_plain', 'cpu_percent', 'peak_rss_mb', 'loop_delay_p99_ms', 'gc_ms', 'error'];
   const quote = (v: unknown) => (v === undefined ? '' : /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
   const lines = all.map((r) =>
-    [r.transport, r.kind, r.baselineOf, r.semantics, r.workload, r.point?.name, r.point?.value, r.repetitions, r.status, r.sendRate, r.recvRate, r.recvRateMin, r.recvRateMax, r.mbps, r.p50, r.p90, r.p99, r.p999, r.p9999, r.max, r.uncorrectedP99, r.sendDelayP99, r.lost, r.duplicated, r.reordered, r.failed, r.vsTcp, r.vsRaw?.throughput, r.vsRaw?.p99, r.cpuPercent, r.peakRssMB, r.loopDelayP99Ms, r.gcMs, r.error]
+    [r.transport, r.kind, r.baselineOf, r.semantics, r.workload, r.point?.name, r.point?.value, r.repetitions, r.status, r.sendRate, r.recvRate, r.recvRateMin, r.recvRateMax, r.mbps, r.p50, r.p90, r.p99, r.p999, r.p9999, r.max, r.uncorrectedP99, r.sendDelayP99, r.lost, r.duplicated, r.reordered, r.failed, r.vsTcp, r.vsRaw?.throughput, r.vsRaw?.p99, r.vsPlain, r.cpuPercent, r.peakRssMB, r.loopDelayP99Ms, r.gcMs, r.error]
       .map(quote)
       .join(','),
   );

@@ -54,6 +54,9 @@ export interface Result {
   trials?: { rate: number; kept: boolean }[];
 }
 
+/** The variant of a run with no per-message instrumentation (`--plain`). */
+export const PLAIN = 'plain';
+
 export function label(r: { workload: string; point?: { name: string; value: number } | undefined; variant?: string }): string {
   return (r.point ? `${r.workload} ${r.point.name}=${r.point.value}` : r.workload) + (r.variant ? ` ${r.variant}` : '');
 }

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import type { DriverInfo } from './drivers/index.js';
 import type { Common } from './protocol.js';
-import type { Result, Workload } from './results.js';
+import { PLAIN, type Result, type Workload } from './results.js';
 import { type Role, type Worker, Workers } from './workers.js';
 import { type LatencySummary, decode, encode, merge, mergeIntervals, summarize } from './histogram.js';
 import type { ProcessStats } from './machine.js';
@@ -31,6 +31,8 @@ export interface Plan {
   findMax: boolean;
   /** Labels every result of this plan (the payload size, when sizes are swept). */
   variant?: string;
+  /** pubsub and echo also run plain, with no instrumentation: the harness's own cost beside each. */
+  plain: boolean;
 }
 
 export interface Progress {
@@ -81,7 +83,7 @@ function encodeMerged(encoded: string[]): string {
   h.destroy();
   return out;
 }
-const now = () => process.hrtime.bigint();
+const now = () => Number(process.hrtime.bigint());
 
 function summaryOf(encoded: unknown): LatencySummary | undefined {
   if (typeof encoded !== 'string') return undefined;
@@ -153,7 +155,9 @@ export class Runner {
     try {
       switch (workload) {
         case 'pubsub':
-          return onResult(await this.#guard((spawned) => this.#pubsub(info, repetition, spawned)));
+          onResult(await this.#guard((spawned) => this.#pubsub(info, repetition, spawned)));
+          if (this.#plan.plain && !this.#signal.aborted) onResult(await this.#guard((spawned) => this.#pubsub(info, repetition, spawned, undefined, true)));
+          return;
         case 'fanout':
         case 'fanin':
         case 'topics':
@@ -190,7 +194,7 @@ export class Runner {
   }
 
   /** pubsub in every shape: 1→1, fan-out to S subscribers, fan-in from P publishers, T topics. */
-  async #pubsub(info: DriverInfo, repetition: number, spawned: Worker[], shape: Shape = { subscribers: 1, publishers: 1, topics: 1 }): Promise<Result> {
+  async #pubsub(info: DriverInfo, repetition: number, spawned: Worker[], shape: Shape = { subscribers: 1, publishers: 1, topics: 1 }, plain = false): Promise<Result> {
     const plan = this.#plan;
     const common = this.#common(info);
     const topic = `bench.${common.runId}.pubsub`;
@@ -199,12 +203,12 @@ export class Runner {
     const messages = perPublisher * P;
     const subWorker = this.#spawn(spawned, `${info.name} subscriber${S > 1 ? 's' : ''}`);
     const pubWorker = info.sameProcess ? subWorker : this.#spawn(spawned, `${info.name} publisher${P > 1 ? 's' : ''}`);
-    const subs = Array.from({ length: S }, (_, k) => subWorker.start(`subscriber-${k}`, { ...common, role: 'sub', topic, messages, settleMs: 1_000, topics: T, publishers: P }));
+    const subs = Array.from({ length: S }, (_, k) => subWorker.start(`subscriber-${k}`, { ...common, role: 'sub', topic, messages, settleMs: 1_000, topics: T, publishers: P, plain }));
     const subAddresses: (string | undefined)[] = [];
     for (const sub of subs) subAddresses.push((await sub.next('ready', READY_MS, 'subscribing')).address);
     const rate = plan.rate ? Math.max(1, Math.round(plan.rate / P)) : undefined;
     const pubs = Array.from({ length: P }, (_, k) =>
-      pubWorker.start(`publisher-${k}`, { ...common, role: 'pub', topic, messages: perPublisher, rate, address: subAddresses[0], topics: T, index: k, seqOffset: k * perPublisher }),
+      pubWorker.start(`publisher-${k}`, { ...common, role: 'pub', topic, messages: perPublisher, rate, address: subAddresses[0], topics: T, index: k, seqOffset: k * perPublisher, plain }),
     );
     const pubAddresses: (string | undefined)[] = [];
     for (const pub of pubs) pubAddresses.push((await pub.next('ready', READY_MS, 'connecting')).address);
@@ -215,7 +219,7 @@ export class Runner {
     const epochNs = now();
     for (const sub of subs) sub.post({ type: 'go', epochNs });
     for (const pub of pubs) pub.post({ type: 'go', epochNs });
-    this.#progress.start(`${info.name} ${shapeLabel(shape) || 'pubsub'}`, messages * S, 'messages', () => subs.reduce((sum, sub) => sum + sub.count, 0));
+    this.#progress.start(`${info.name} ${shapeLabel(shape) || 'pubsub'}${plain ? ` ${PLAIN}` : ''}`, messages * S, 'messages', () => subs.reduce((sum, sub) => sum + sub.count, 0));
     const ps = [];
     for (const pub of pubs) ps.push((await pub.next('result', plan.timeLimitMs + 30_000, 'the end of publishing')).result);
     for (const sub of subs) sub.post({ type: 'finish' });
@@ -224,11 +228,11 @@ export class Runner {
     const sum = (xs: Record<string, unknown>[], key: string) => xs.reduce((total, x) => total + Number(x[key]), 0);
     const sent = sum(ps, 'sent');
     const received = sum(ss, 'received');
-    const startNs = ps.map((p) => p.startNs as bigint).reduce((a, b) => (b < a ? b : a));
-    const endNs = ps.map((p) => p.endNs as bigint).reduce((a, b) => (b > a ? b : a));
-    const lastNs = ss.map((x) => x.lastNs as bigint).reduce((a, b) => (b > a ? b : a));
-    const sendSeconds = Number(endNs - startNs) / 1e9;
-    const receiveSeconds = received > 0 ? Number(lastNs - startNs) / 1e9 : 0;
+    const startNs = Math.min(...ps.map((p) => p.startNs as number));
+    const endNs = Math.max(...ps.map((p) => p.endNs as number));
+    const lastNs = Math.max(...ss.map((x) => x.lastNs as number));
+    const sendSeconds = (endNs - startNs) / 1e9;
+    const receiveSeconds = received > 0 ? (lastNs - startNs) / 1e9 : 0;
     const merged = (xs: Record<string, unknown>[], key: string) => (xs.length === 1 ? (xs[0]![key] as string) : encodeMerged(xs.map((x) => x[key] as string)));
     const corrected = merged(ss, 'corrected');
     const uncorrected = merged(ss, 'uncorrected');
@@ -236,7 +240,7 @@ export class Runner {
     const first = ss[0]!;
     const upTo = (i: number) => Math.round(((i + 1) * messages) / (first.slices as unknown[]).length);
     return {
-      ...this.#base(info, shape.workload ?? 'pubsub', repetition),
+      ...this.#base(info, shape.workload ?? 'pubsub', repetition, plain ? { variant: PLAIN } : undefined),
       point: shape.point,
       status: 'ok',
       sent,
@@ -268,10 +272,10 @@ export class Runner {
   }
 
   /** One echo point: C clients for the plan's duration (or `durationMs`), closed loop or at `rate`. */
-  async #echoPoint(info: DriverInfo, spawned: Worker[], server: { worker: Worker; address?: string; service: string }, common: Common, clients: number, rate: number | undefined, durationMs: number, title: string) {
+  async #echoPoint(info: DriverInfo, spawned: Worker[], server: { worker: Worker; address?: string; service: string }, common: Common, clients: number, rate: number | undefined, durationMs: number, title: string, plain = false) {
     const plan = this.#plan;
     const worker = info.sameProcess ? server.worker : this.#spawn(spawned, `${info.name} clients`);
-    const role = worker.start(`clients-${clients}-${randomBytes(3).toString('hex')}`, { ...common, role: 'clients', service: server.service, clients, durationMs, rate, address: server.address });
+    const role = worker.start(`clients-${clients}-${randomBytes(3).toString('hex')}`, { ...common, role: 'clients', service: server.service, clients, durationMs, rate, address: server.address, plain });
     try {
       await role.next('ready', READY_MS, `${clients} clients connecting`);
       role.post({ type: 'go', epochNs: now() });
@@ -320,6 +324,10 @@ export class Runner {
         const { r, role } = await this.#echoPoint(info, spawned, server, common, clients, plan.rate, plan.durationMs, `${info.name} echo ×${clients}`);
         const max = this.#echoResult(info, repetition, point, r, processesOf([role]).concat(serverProcess()), plan.rate ? undefined : { load: 1 });
         onResult(max);
+        if (plan.plain) {
+          const { r: bare, role: bareRole } = await this.#echoPoint(info, spawned, server, common, clients, plan.rate, plan.durationMs, `${info.name} echo ×${clients} ${PLAIN}`, true);
+          onResult(this.#echoResult(info, repetition, point, bare, processesOf([bareRole]).concat(serverProcess()), { variant: PLAIN, load: plan.rate ? undefined : 1 }));
+        }
         if (plan.rate || max.status !== 'ok') continue;
         // Fixed-rate points at fractions of the closed-loop maximum: the latency-against-throughput curve.
         for (const fraction of plan.ratePoints) {

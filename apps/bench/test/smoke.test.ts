@@ -16,6 +16,8 @@ const dirs: string[] = [];
 interface Row {
   transport: string;
   workload: string;
+  variant?: string;
+  vsPlain?: number;
   point?: { name: string; value: number };
   status: string;
   recvRate: number;
@@ -49,6 +51,22 @@ afterAll(() => {
 });
 
 describe('bench smoke', () => {
+  it('--plain › runs pubsub and echo again with no instrumentation and puts the ratio beside each figure', async () => {
+    const { stdout, json } = await bench('--workload', 'pubsub,echo', '--messages', '500', '--clients', '1', '--duration', '0.3', '--plain');
+    for (const transport of ['inproc', 'tcp']) {
+      for (const workload of ['pubsub', 'echo']) {
+        const plain = json.rows.find((r) => r.transport === transport && r.workload === workload && r.variant === 'plain');
+        const measured = json.rows.find((r) => r.transport === transport && r.workload === workload && r.variant === undefined);
+        expect(plain?.status, `${transport} ${workload} plain`).toBe('ok');
+        expect(plain!.recvRate).toBeGreaterThan(0);
+        expect(measured?.vsPlain, `${transport} ${workload} ×plain`).toBeCloseTo(measured!.recvRate / plain!.recvRate, 1);
+      }
+    }
+    const pubsubPlain = json.rows.find((r) => r.transport === 'tcp' && r.workload === 'pubsub' && r.variant === 'plain')!;
+    expect(pubsubPlain.lost).toBe(0);
+    expect(stdout).toMatch(/×plain/);
+  });
+
   it('pubsub › delivers every message once on inproc and tcp, and writes every output file', async () => {
     const { out, stdout, json } = await bench('--workload', 'pubsub', '--messages', '500');
     for (const file of ['report.md', 'results.csv', 'results.json', 'pubsub-percentiles.svg', 'vs-tcp.svg']) expect(existsSync(join(out, file)), file).toBe(true);

@@ -1,11 +1,5 @@
 // Length-prefixed frames over a byte stream: 4-byte big-endian length, then the body.
-
-export function frame(data: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(4 + data.byteLength);
-  out.writeUInt32BE(data.byteLength, 0);
-  out.set(data, 4);
-  return out;
-}
+import type { Socket } from 'node:net';
 
 /** Cuts a stream of chunks into frames, copying only when a frame spans chunks. */
 export class FrameReader {
@@ -28,4 +22,40 @@ export class FrameReader {
     }
     if (at < buf.length) this.#pending = at === 0 ? buf : buf.subarray(at);
   }
+}
+
+/**
+ * Writes frames to a socket once per tick: what one turn of the event loop queues goes out in one
+ * write, as a client that batches would, so that the loopback limit is the socket's, not a
+ * syscall per message.
+ */
+export class FrameWriter {
+  readonly #socket: Socket;
+  #frames: Uint8Array[] = [];
+  #bytes = 0;
+
+  constructor(socket: Socket) {
+    this.#socket = socket;
+  }
+
+  /** Queues a frame (the caller must not change `data` afterwards); false when the socket wants 'drain'. */
+  write(data: Uint8Array): boolean {
+    if (this.#frames.length === 0) queueMicrotask(this.#flush);
+    this.#frames.push(data);
+    this.#bytes += 4 + data.byteLength;
+    return !this.#socket.writableNeedDrain;
+  }
+
+  readonly #flush = (): void => {
+    const out = Buffer.allocUnsafe(this.#bytes);
+    let at = 0;
+    for (const data of this.#frames) {
+      out.writeUInt32BE(data.byteLength, at);
+      out.set(data, at + 4);
+      at += 4 + data.byteLength;
+    }
+    this.#frames = [];
+    this.#bytes = 0;
+    if (!this.#socket.destroyed) this.#socket.write(out);
+  };
 }

@@ -3,7 +3,7 @@
 // are matched first-in first-out with no id.
 import { type Server, type Socket, createConnection, createServer } from 'node:net';
 import { once } from 'node:events';
-import { FrameReader, frame } from './frames.js';
+import { FrameReader, FrameWriter } from './frames.js';
 import type { Driver, Link } from './driver.js';
 import { Fifo } from './fifo.js';
 
@@ -13,14 +13,11 @@ function parse(address: string | undefined): { host: string; port: number } {
   return { host: match[1]!, port: Number(match[2]) };
 }
 
-async function write(socket: Socket, data: Uint8Array): Promise<void> {
-  if (!socket.write(frame(data))) await once(socket, 'drain');
-}
-
 class TcpLink implements Link {
   address?: string;
   #server?: Server;
   #socket?: Socket;
+  #writer?: FrameWriter;
   readonly #accepted = new Set<Socket>();
   readonly #pending = new Fifo<(reply: Uint8Array) => void>();
 
@@ -53,6 +50,7 @@ class TcpLink implements Link {
       for (let resolve = link.#pending.shift(); resolve; resolve = link.#pending.shift()) resolve(new Uint8Array(0));
     });
     link.#socket = socket;
+    link.#writer = new FrameWriter(socket);
     return link;
   }
 
@@ -60,8 +58,8 @@ class TcpLink implements Link {
 
   publish(_topic: string, data: Uint8Array): Promise<void> | void {
     const socket = this.#socket;
-    if (!socket) throw new Error('tcp: publish on a bound link');
-    if (!socket.write(frame(data))) return once(socket, 'drain').then(() => undefined);
+    if (!socket || !this.#writer) throw new Error('tcp: publish on a bound link');
+    if (!this.#writer.write(data)) return once(socket, 'drain').then(() => undefined);
   }
 
   async subscribe(_topic: string, onMessage: (data: Uint8Array) => void): Promise<void> {
@@ -73,14 +71,16 @@ class TcpLink implements Link {
 
   async serve(): Promise<void> {
     this.#onAccepted = (socket) => {
-      const reader = new FrameReader((body) => void write(socket, body).catch(() => socket.destroy()));
+      const writer = new FrameWriter(socket);
+      const reader = new FrameReader((body) => writer.write(body));
       socket.on('data', (chunk: Buffer) => reader.push(chunk));
     };
   }
 
   request(_service: string, data: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
     const socket = this.#socket;
-    if (!socket || socket.destroyed) return Promise.reject(new Error('tcp: not connected'));
+    const writer = this.#writer;
+    if (!socket || !writer || socket.destroyed) return Promise.reject(new Error('tcp: not connected'));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`tcp: no reply within ${timeoutMs} ms`)), timeoutMs);
       this.#pending.push((reply) => {
@@ -88,7 +88,7 @@ class TcpLink implements Link {
         if (reply.byteLength === 0) reject(new Error('tcp: connection closed'));
         else resolve(reply);
       });
-      socket.write(frame(data));
+      writer.write(data);
     });
   }
 

@@ -5,7 +5,7 @@ import type { BusMember } from '@msg/core';
 import type { Job } from '../protocol.js';
 import type { RoleContext } from '../role.js';
 import { IntervalRecorder, encode } from '../histogram.js';
-import { Phase, newPayload, readStamp, stamp } from '../payload.js';
+import { Payloads, Phase, readStamp } from '../payload.js';
 import { Window, now } from '../pace.js';
 
 export async function bus(ctx: RoleContext, job: Extract<Job, { role: 'bus' }>): Promise<Record<string, unknown>> {
@@ -27,7 +27,7 @@ export async function bus(ctx: RoleContext, job: Extract<Job, { role: 'bus' }>):
   const expected = perMember * job.members * (job.members - 1);
   const latency = new IntervalRecorder(epochNs);
   let delivered = 0;
-  let lastNs = 0n;
+  let lastNs = 0;
   // One bit per (receiver, sender, seq) to count duplicates.
   const seen = new Uint8Array(Math.ceil((job.members * job.members * perMember) / 8));
   let duplicated = 0;
@@ -53,8 +53,8 @@ export async function bus(ctx: RoleContext, job: Extract<Job, { role: 'bus' }>):
   });
   void Promise.all(receiving).catch(() => undefined);
 
-  const endBy = startNs + BigInt(job.timeLimitMs) * 1_000_000n;
-  const template = newPayload(job.size);
+  const endBy = startNs + job.timeLimitMs * 1e6;
+  const payloads = new Payloads(job.size);
   let sent = 0;
   await Promise.all(
     members.map(async (member, m) => {
@@ -62,7 +62,7 @@ export async function bus(ctx: RoleContext, job: Extract<Job, { role: 'bus' }>):
       for (let i = 0; i < perMember && !ctx.signal.aborted && now() < endBy; i++) {
         const t = now();
         // seq encodes the sender: seq = i × M + m.
-        const full = window.add(member.send(stamp(template.slice(), Phase.Measured, i * job.members + m, t, t)).catch(() => undefined));
+        const full = window.add(member.send(payloads.next(Phase.Measured, i * job.members + m, t, t)));
         if (full) await full;
         sent++;
         if ((i & 127) === 127) await yieldToLoop();
@@ -70,17 +70,17 @@ export async function bus(ctx: RoleContext, job: Extract<Job, { role: 'bus' }>):
       await window.drain();
     }),
   );
-  const giveUp = now() + BigInt(Math.max(job.settleMs * 4, 5_000)) * 1_000_000n;
+  const giveUp = now() + Math.max(job.settleMs * 4, 5_000) * 1e6;
   let lastCount = -1;
   let quietSince = now();
   while (delivered < expected && now() < giveUp && !ctx.signal.aborted) {
     if (delivered !== lastCount) {
       lastCount = delivered;
       quietSince = now();
-    } else if (now() - quietSince > BigInt(job.settleMs) * 1_000_000n) {
+    } else if (now() - quietSince > job.settleMs * 1e6) {
       break;
     }
     await sleep(10);
   }
-  return { sent, expected, delivered, lost: expected - delivered, duplicated, seconds: Number((lastNs || now()) - startNs) / 1e9, latency: encode(latency.total) };
+  return { sent, expected, delivered, lost: expected - delivered, duplicated, seconds: ((lastNs || now()) - startNs) / 1e9, latency: encode(latency.total) };
 }

@@ -5,7 +5,7 @@ import type { Job } from '../protocol.js';
 import type { RoleContext } from '../role.js';
 import type { Link } from '../drivers/index.js';
 import { IntervalRecorder, encode } from '../histogram.js';
-import { Phase, newPayload, stamp } from '../payload.js';
+import { Payloads, Phase } from '../payload.js';
 import { Window, now, openLoop } from '../pace.js';
 
 const REQUEST_TIMEOUT_MS = 5_000;
@@ -23,36 +23,42 @@ export async function server(ctx: RoleContext, job: Extract<Job, { role: 'server
 export async function clients(ctx: RoleContext, job: Extract<Job, { role: 'clients' }>): Promise<Record<string, unknown>> {
   const links: Link[] = [];
   for (let c = 0; c < job.clients; c++) links.push(await ctx.open(job.driver, 'connect', job.address, job));
-  const template = newPayload(job.size);
+  const payloads = new Payloads(job.size);
+  // Plain: one unstamped buffer and no latency recorded, as a minimal program would.
+  const plain = job.plain ? new Uint8Array(payloads.size) : undefined;
   ctx.post({ type: 'ready' });
   const { epochNs } = await ctx.next('go', 60_000);
 
-  const warmEnd = now() + BigInt(job.warmupMs) * 1_000_000n;
-  const end = warmEnd + BigInt(job.durationMs) * 1_000_000n;
-  const hardEnd = warmEnd + BigInt(job.timeLimitMs) * 1_000_000n;
+  const warmEnd = now() + job.warmupMs * 1e6;
+  const end = warmEnd + job.durationMs * 1e6;
+  const hardEnd = warmEnd + job.timeLimitMs * 1e6;
   const corrected = new IntervalRecorder(epochNs);
   const uncorrected = new IntervalRecorder(epochNs);
   const sendDelay = new IntervalRecorder(epochNs);
   let completed = 0;
   let failed = 0;
   let lastError = '';
-  let measuredStart = 0n;
-  let measuredEnd = 0n;
+  let measuredStart = 0;
+  let measuredEnd = 0;
 
-  const requestOnce = (link: (typeof links)[number], seq: number, intendedNs: bigint): Promise<boolean> => {
+  /** One request; `intendedNs` is its due time in the open loop, and now in the closed loop. */
+  const requestOnce = (link: (typeof links)[number], seq: number, intendedNs?: number): Promise<boolean> => {
     const sentNs = now();
-    const measured = intendedNs >= warmEnd;
-    if (measured) sendDelay.record(sentNs - intendedNs, sentNs);
-    return link.request(job.service, stamp(template.slice(), measured ? Phase.Measured : Phase.Warmup, seq, intendedNs, sentNs), REQUEST_TIMEOUT_MS).then(
+    const intended = intendedNs ?? sentNs;
+    const measured = intended >= warmEnd;
+    if (measured && !plain) sendDelay.record(sentNs - intended, sentNs);
+    const data = plain ?? payloads.next(measured ? Phase.Measured : Phase.Warmup, seq, intended, sentNs);
+    return link.request(job.service, data, REQUEST_TIMEOUT_MS).then(
       () => {
-        const t = now();
         if (measured) {
-          if (measuredStart === 0n) measuredStart = intendedNs;
+          const t = now();
+          if (measuredStart === 0) measuredStart = intended;
           measuredEnd = t;
-          corrected.record(t - intendedNs, t);
-          uncorrected.record(t - sentNs, t);
-          completed++;
-          ctx.progress(completed);
+          if (!plain) {
+            corrected.record(t - intended, t);
+            uncorrected.record(t - sentNs, t);
+          }
+          if ((++completed & 255) === 0) ctx.progress(completed);
         }
         return true;
       },
@@ -75,13 +81,13 @@ export async function clients(ctx: RoleContext, job: Extract<Job, { role: 'clien
   }, 50);
   if (job.rate) {
     // Open loop: the total rate is shared by the clients, each on its own evenly offset schedule.
-    const intervalNs = BigInt(Math.round((1e9 * job.clients) / job.rate));
+    const intervalNs = Math.round((1e9 * job.clients) / job.rate);
     const startNs = now();
     await Promise.all(
       links.map(async (link, c) => {
         const window = new Window(10_000);
         await openLoop({
-          startNs: startNs + (intervalNs * BigInt(c)) / BigInt(job.clients),
+          startNs: startNs + Math.round((intervalNs * c) / job.clients),
           intervalNs,
           more: (_i, due) => due < end && running(),
           send: (i, due) => {
@@ -98,13 +104,13 @@ export async function clients(ctx: RoleContext, job: Extract<Job, { role: 'clien
       links.map(async (link) => {
         let failures = 0;
         for (let i = 0; now() < end && running() && failures < MAX_FAILURES; i++) {
-          failures = (await requestOnce(link, i, now())) ? 0 : failures + 1;
+          failures = (await requestOnce(link, i)) ? 0 : failures + 1;
         }
       }),
     );
   }
   clearInterval(sampler);
-  const seconds = Number(measuredEnd - measuredStart) / 1e9;
+  const seconds = (measuredEnd - measuredStart) / 1e9;
   return {
     backlog,
     completed,
@@ -120,7 +126,7 @@ export async function clients(ctx: RoleContext, job: Extract<Job, { role: 'clien
 
 export async function stream(ctx: RoleContext, job: Extract<Job, { role: 'stream' }>): Promise<Record<string, unknown>> {
   const link = await ctx.open(job.driver, 'connect', job.address, job);
-  const template = newPayload(job.size);
+  const payloads = new Payloads(job.size);
   ctx.post({ type: 'ready' });
   const { epochNs } = await ctx.next('go', 60_000);
   const points = [];
@@ -137,16 +143,16 @@ export async function stream(ctx: RoleContext, job: Extract<Job, { role: 'stream
     const window = new Window(windowSize);
     const phaseMs = first ? job.warmupMs : 0;
     first = false;
-    const warmEnd = now() + BigInt(phaseMs) * 1_000_000n;
-    const end = warmEnd + BigInt(job.durationMs) * 1_000_000n;
-    let startNs = 0n;
+    const warmEnd = now() + phaseMs * 1e6;
+    const end = warmEnd + job.durationMs * 1e6;
+    let startNs = 0;
     while (now() < end && !ctx.signal.aborted && failed < MAX_FAILURES) {
       const seq = sent++;
       const sentNs = now();
       const measured = sentNs >= warmEnd;
-      if (measured && startNs === 0n) startNs = sentNs;
+      if (measured && startNs === 0) startNs = sentNs;
       await window.add(
-        link.request(job.service, stamp(template.slice(), Phase.Measured, seq, sentNs, sentNs), REQUEST_TIMEOUT_MS).then(
+        link.request(job.service, payloads.next(Phase.Measured, seq, sentNs, sentNs), REQUEST_TIMEOUT_MS).then(
           () => {
             if (seq !== expected) outOfOrder++;
             expected = seq + 1;
@@ -154,7 +160,7 @@ export async function stream(ctx: RoleContext, job: Extract<Job, { role: 'stream
             const t = now();
             latency.record(t - sentNs, t);
             completed++;
-            ctx.progress(total + completed);
+            if ((completed & 255) === 0) ctx.progress(total + completed);
           },
           () => void failed++,
         ),
@@ -162,7 +168,7 @@ export async function stream(ctx: RoleContext, job: Extract<Job, { role: 'stream
     }
     await Promise.race([window.drain(), sleep(REQUEST_TIMEOUT_MS + 1_000)]);
     total += completed;
-    points.push({ window: windowSize, completed, failed, outOfOrder, seconds: Number(now() - startNs) / 1e9, latency: encode(latency.total) });
+    points.push({ window: windowSize, completed, failed, outOfOrder, seconds: (now() - startNs) / 1e9, latency: encode(latency.total) });
   }
   return { points };
 }

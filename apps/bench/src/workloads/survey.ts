@@ -3,7 +3,7 @@
 import type { Job } from '../protocol.js';
 import type { RoleContext } from '../role.js';
 import { IntervalRecorder, encode } from '../histogram.js';
-import { newPayload } from '../payload.js';
+import { Payloads, Phase } from '../payload.js';
 import { now } from '../pace.js';
 
 export async function survey(ctx: RoleContext, job: Extract<Job, { role: 'survey' }>): Promise<Record<string, unknown>> {
@@ -18,9 +18,9 @@ export async function survey(ctx: RoleContext, job: Extract<Job, { role: 'survey
   }
   ctx.post({ type: 'ready' });
   const { epochNs } = await ctx.next('go', 60_000);
-  const data = newPayload(job.size);
-  const warmEnd = now() + BigInt(job.warmupMs) * 1_000_000n;
-  const end = warmEnd + BigInt(job.durationMs) * 1_000_000n;
+  const data = new Payloads(job.size).next(Phase.Measured, 0, 0, 0);
+  const warmEnd = now() + job.warmupMs * 1e6;
+  const end = warmEnd + job.durationMs * 1e6;
   const latency = new IntervalRecorder(epochNs);
   let complete = 0;
   let incomplete = 0;
@@ -39,5 +39,5 @@ export async function survey(ctx: RoleContext, job: Extract<Job, { role: 'survey
     }
     ctx.progress(complete);
   }
-  return { complete, incomplete, answers, seconds: Number(now() - warmEnd) / 1e9, latency: encode(latency.total) };
+  return { complete, incomplete, answers, seconds: (now() - warmEnd) / 1e9, latency: encode(latency.total) };
 }

@@ -1,7 +1,26 @@
 // What an adapter implements. The core wraps a Backend into a Transport (see createTransport), so
 // that validation, limits, timeouts, cancellation, error replies, buffering and the close rules live
 // once here, and an adapter is only the mapping of these few calls onto its backend's wire.
+//
+// Rules every method keeps:
+// - Messages the core passes in are valid: names checked, data within maxPayload, headers strings
+//   without the reserved `msg-` prefix (the core's own `msg-error` headers aside). Never throw for
+//   them; a failure to send is a rejection (or `call.reject`) with a MsgError, the client's error as
+//   its `cause` (toMsgError turns anything else into ConnectionError).
+// - Buffers: `data` given to request, publish or send belongs to the caller again once the returned
+//   promise settles (or, for a method that returns nothing, once it returns); keep a reference past
+//   that only if the caller cannot observe it (a client that copies on write, or bytes not reused).
+//   `data` handed to `deliver` or returned by `serve` belongs to the consumer: never reuse or change
+//   it afterwards (copy first when the client recycles its receive buffers).
+// - Ids: `message.id` is unique per sender. At-least-once backends carry it, so a redelivery keeps
+//   it; at-most-once ones need not send it (the core makes one for a message that arrives without).
+// - A reply (and a survey answer) is what `serve` returned, sent back to where its request came
+//   from: `serve` sets its `id` and `subject` to the request's, so a backend that correlates by id
+//   sends the reply's id as is.
+// - Headers named ERROR_HEADER/ERROR_CODE_HEADER in a reply travel like any other header: the core
+//   makes RemoteError of them at the requester, and drops such an answer from a survey.
 
+import type { RequestCall } from './call.js';
 import type { Message } from './message.js';
 import type { Capabilities } from './transport.js';
 
@@ -27,15 +46,22 @@ export interface Backend {
   readonly name: string;
   readonly capabilities: Capabilities;
   /**
-   * Sends the request to one replier and resolves to the reply message as it arrived (the core
-   * turns error replies into RemoteError). When `signal` aborts, reject with `signal.reason` and
-   * forget the request: a reply that arrives later is dropped. `deadline` (epoch milliseconds) is
-   * when the core's timeout will abort `signal`, for backends whose wire carries a deadline.
+   * Sends `call.message` to one replier and settles the call: `call.resolve(reply)` with the reply
+   * as it arrived, or `call.reject(error)`. The core owns the call's end: at its deadline, on its
+   * signal or on close it fails the call itself and runs the function given to `call.onCancel`, so
+   * register one that forgets the request (PendingReplies.add does). A throw or a rejected promise
+   * from this method rejects the call. `call.deadline` is for wires that carry one (so a replier
+   * can stop working on a request nobody waits for any more).
    */
-  request(request: Message, signal: AbortSignal, deadline: number): Promise<Message>;
+  request(call: RequestCall): void | Promise<void>;
   /** Serves a service: each request reaches exactly one of its repliers; send `serve`'s result back. */
   reply(service: string, serve: Serve): Promise<Stop>;
-  publish(message: Message): Promise<void>;
+  /**
+   * Publishes to every subscription of `message.subject`. Return nothing when the message is
+   * handed over by the time this returns (at-most-once clients that buffer), or a promise that
+   * resolves once the backend has taken it (for at-least-once: once it is safe).
+   */
+  publish(message: Message): void | Promise<void>;
   /** Resolves once later publishes will be delivered. `pattern` uses the core wildcard syntax. */
   subscribe(pattern: string, deliver: Deliver, options: BackendSubscribeOptions): Promise<Stop>;
   /**

@@ -3,17 +3,14 @@
 // buffering, and the rules of close.
 
 import type { Backend, Deliver, Stop } from './backend.js';
+import { Deadlines } from './call.js';
 import {
   AbortedError,
   ClosedError,
-  ConnectionError,
   InvalidArgumentError,
-  MsgError,
   PayloadTooLargeError,
-  RemoteError,
-  TimeoutError,
   UnsupportedError,
-  isMsgError,
+  toMsgError,
 } from './errors.js';
 import { ERROR_CODE_HEADER, ERROR_HEADER, RESERVED_HEADER_PREFIX, emptyHeaders, nextId } from './message.js';
 import type { Headers, Message, Reply } from './message.js';
@@ -36,12 +33,8 @@ import type {
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
 export const DEFAULT_MAX_PENDING = 10_000;
 
-/** Errors from a backend that are not ours yet become ConnectionError, keeping the original. */
-export function toMsgError(error: unknown, backend: string): MsgError {
-  if (isMsgError(error)) return error;
-  const detail = error instanceof Error ? error.message : String(error);
-  return new ConnectionError(`${backend}: ${detail}`, { cause: error });
-}
+/** What a publish that the backend handed over at once returns: one settled promise for all. */
+const HANDED_OVER: Promise<void> = Promise.resolve();
 
 export function createTransport(backend: Backend): Transport {
   return new BackendTransport(backend);
@@ -52,8 +45,10 @@ class BackendTransport implements Transport {
   readonly capabilities: Backend['capabilities'];
   #backend: Backend;
   #closing: Promise<void> | undefined;
-  /** Requests and surveys in flight, each with the function that fails it on close. */
-  #inFlight = new Set<() => void>();
+  /** Requests in flight, by timeout value, each list with one timer. */
+  readonly #deadlines = new Deadlines();
+  /** Surveys in flight, each with the function that fails it on close. */
+  #surveys = new Set<() => void>();
   /** Everything that must stop on close. */
   #live = new Set<{ stop(): Promise<void> }>();
 
@@ -130,45 +125,34 @@ class BackendTransport implements Transport {
 
   // -- request/reply -------------------------------------------------------------------------
 
-  request(service: string, data: Uint8Array, options: RequestOptions = {}): Promise<Message> {
-    return this.#run(async () => {
+  // The request and publish paths run synchronously up to the backend: checks throw into a rejected
+  // promise, and the only promise made is the one the caller gets.
+  request(service: string, data: Uint8Array, options?: RequestOptions): Promise<Message> {
+    let message: Message;
+    let timeout: number;
+    let signal: AbortSignal | undefined;
+    try {
       this.#checkOpen();
       this.#checkPattern('request');
       validateName(service);
       this.#checkData(data);
-      const headers = this.#checkHeaders(options.headers);
-      const timeout = options.timeout ?? DEFAULT_REQUEST_TIMEOUT_MS;
+      const headers = this.#checkHeaders(options?.headers);
+      timeout = options?.timeout ?? DEFAULT_REQUEST_TIMEOUT_MS;
       if (!(timeout > 0)) throw new InvalidArgumentError(`timeout must be a positive number of milliseconds, got ${timeout}`);
-      const userSignal = options.signal;
-      if (userSignal?.aborted) throw new AbortedError(undefined, { cause: userSignal.reason });
-
-      const controller = new AbortController();
-      const deadline = Date.now() + timeout;
-      let rejectRequest!: (reason: unknown) => void;
-      // Every way a request ends early aborts the backend's signal and settles the request here,
-      // so the core settles even if a backend were slow to notice the signal.
-      const abort = (reason: unknown) => {
-        if (controller.signal.aborted) return;
-        controller.abort(reason);
-        rejectRequest(reason);
-      };
-      const timer = setTimeout(() => abort(new TimeoutError(`no reply from "${service}" within ${timeout} ms`)), timeout);
-      const onUserAbort = () => abort(new AbortedError(undefined, { cause: userSignal?.reason }));
-      const onClose = () => abort(new ClosedError('the transport was closed while the request was in flight'));
-      userSignal?.addEventListener('abort', onUserAbort, { once: true });
-      this.#inFlight.add(onClose);
+      signal = options?.signal;
+      if (signal?.aborted) throw new AbortedError(undefined, { cause: signal.reason });
+      message = { id: nextId(), subject: service, data, headers };
+    } catch (error) {
+      return Promise.reject(toMsgError(error, this.name));
+    }
+    return new Promise<Message>((resolve, reject) => {
+      const call = this.#deadlines.start(message, timeout, resolve, (error) => reject(toMsgError(error, this.name)));
+      if (signal) call.watch(signal);
       try {
-        const reply = await new Promise<Message>((resolve, reject) => {
-          rejectRequest = reject;
-          this.#backend.request({ id: nextId(), subject: service, data, headers }, controller.signal, deadline).then(resolve, reject);
-        });
-        const remote = reply.headers[ERROR_HEADER];
-        if (remote !== undefined) throw new RemoteError(remote, reply.headers[ERROR_CODE_HEADER]);
-        return reply;
-      } finally {
-        clearTimeout(timer);
-        userSignal?.removeEventListener('abort', onUserAbort);
-        this.#inFlight.delete(onClose);
+        const sent = this.#backend.request(call);
+        if (sent instanceof Promise) sent.catch((error: unknown) => call.reject(error));
+      } catch (error) {
+        call.reject(error);
       }
     });
   }
@@ -192,16 +176,28 @@ class BackendTransport implements Transport {
       this.#checkPattern(pattern);
       validateName(subject);
       if (typeof handler !== 'function') throw new InvalidArgumentError('handler must be a function');
-      const serve = async (request: Message): Promise<Message> => {
+      // Not an async function: a handler that answers at once costs no await.
+      const serve = (request: Message): Promise<Message> => {
+        let reply: Reply | Promise<Reply>;
         try {
-          return this.#toReplyMessage(request, await handler(request));
+          reply = handler(request);
         } catch (error) {
-          return errorReply(request, error);
+          return Promise.resolve(errorReply(request, error));
         }
+        if (reply instanceof Promise) return reply.then((r) => this.#replyOrError(request, r), (error: unknown) => errorReply(request, error));
+        return Promise.resolve(this.#replyOrError(request, reply));
       };
       const entry = this.#track(await start(serve));
       return { subject, unsubscribe: () => entry.stop() };
     });
+  }
+
+  #replyOrError(request: Message, reply: Reply): Message {
+    try {
+      return this.#toReplyMessage(request, reply);
+    } catch (error) {
+      return errorReply(request, error);
+    }
   }
 
   #toReplyMessage(request: Message, reply: Reply): Message {
@@ -216,16 +212,23 @@ class BackendTransport implements Transport {
 
   // -- publish/subscribe ---------------------------------------------------------------------
 
-  publish(topic: string, data: Uint8Array, options: PublishOptions = {}): Promise<void> {
-    return this.#run(async () => {
+  publish(topic: string, data: Uint8Array, options?: PublishOptions): Promise<void> {
+    try {
       this.#checkOpen();
       this.#checkPattern('publish');
       validateName(topic);
       this.#checkData(data);
-      const headers = this.#checkHeaders(options.headers);
-      await this.#backend.publish({ id: nextId(), subject: topic, data, headers });
-    });
+      const headers = this.#checkHeaders(options?.headers);
+      const taken = this.#backend.publish({ id: nextId(), subject: topic, data, headers });
+      return taken === undefined ? HANDED_OVER : taken.catch(this.#fail);
+    } catch (error) {
+      return Promise.reject(toMsgError(error, this.name));
+    }
   }
+
+  readonly #fail = (error: unknown): never => {
+    throw toMsgError(error, this.name);
+  };
 
   subscribe(pattern: string, options: SubscribeOptions = {}): Promise<MessageStream> {
     return this.#run(async () => {
@@ -267,7 +270,7 @@ class BackendTransport implements Transport {
       const unsubscribe = () => entry.stop();
       options.signal?.addEventListener('abort', () => void unsubscribe(), { once: true });
 
-      if (options.handler) pump(queue, options.handler, options.onError, pattern);
+      if (options.handler) queue.consume(options.handler, options.onError ?? reportOnce(pattern));
       const iterable = !options.handler;
       return {
         subject: pattern,
@@ -304,7 +307,7 @@ class BackendTransport implements Transport {
       const finish = (error?: unknown) => {
         clearTimeout(timer);
         userSignal?.removeEventListener('abort', onUserAbort);
-        this.#inFlight.delete(onClose);
+        this.#surveys.delete(onClose);
         if (error === undefined) queue.end();
         else queue.fail(error);
         controller.abort();
@@ -313,7 +316,7 @@ class BackendTransport implements Transport {
       const onUserAbort = () => finish(new AbortedError(undefined, { cause: userSignal?.reason }));
       const onClose = () => finish(new ClosedError('the transport was closed during the survey'));
       userSignal?.addEventListener('abort', onUserAbort, { once: true });
-      this.#inFlight.add(onClose);
+      this.#surveys.add(onClose);
 
       let answers = 0;
       const deliver: Deliver = (answer, settle) => {
@@ -377,7 +380,8 @@ class BackendTransport implements Transport {
 
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      for (const fail of [...this.#inFlight]) fail();
+      this.#deadlines.endAll(() => new ClosedError('the transport was closed while the request was in flight'));
+      for (const fail of [...this.#surveys]) fail();
       await Promise.all([...this.#live].map((entry) => entry.stop()));
       await this.#backend.close();
     })();
@@ -393,33 +397,12 @@ function errorReply(request: Message, error: unknown): Message {
   return { id: request.id, subject: request.subject, data: new Uint8Array(0), headers };
 }
 
-/** The callback form: one message at a time, in arrival order; a throw is a nack. */
-function pump(
-  queue: MessageQueue,
-  handler: (message: Message) => void | Promise<void>,
-  onError: ((error: unknown, message: Message) => void) | undefined,
-  pattern: string,
-): void {
+/** Without onError, the first handler failure of a subscription is printed; later ones are not. */
+function reportOnce(pattern: string): (error: unknown) => void {
   let warned = false;
-  void (async () => {
-    for (;;) {
-      let result: IteratorResult<Message>;
-      try {
-        result = await queue.next();
-      } catch {
-        return;
-      }
-      if (result.done) return;
-      try {
-        await handler(result.value);
-      } catch (error) {
-        queue.failInHand(error);
-        if (onError) onError(error, result.value);
-        else if (!warned) {
-          warned = true;
-          console.error(`@msg/core: a handler of subscription "${pattern}" threw (reported once; pass onError to see each):`, error);
-        }
-      }
-    }
-  })();
+  return (error) => {
+    if (warned) return;
+    warned = true;
+    console.error(`@msg/core: a handler of subscription "${pattern}" threw (reported once; pass onError to see each):`, error);
+  };
 }

@@ -114,3 +114,10 @@ export class InvalidArgumentError extends MsgError {
     super('INVALID_ARGUMENT', message, options);
   }
 }
+
+/** Errors from a backend that are not ours yet become ConnectionError, keeping the original. */
+export function toMsgError(error: unknown, backend: string): MsgError {
+  if (isMsgError(error)) return error;
+  const detail = error instanceof Error ? error.message : String(error);
+  return new ConnectionError(`${backend}: ${detail}`, { cause: error });
+}

@@ -19,7 +19,8 @@ export { MAX_NAME_LENGTH, hasWildcard, matchSubject, validateName, validatePatte
 export { bytes, json, jsonOf, text } from './codec.js';
 export type { Codec } from './codec.js';
 export type { Backend, BackendSubscribeOptions, BusLink, Deliver, Serve, Stop } from './backend.js';
-export { DEFAULT_MAX_PENDING, DEFAULT_REQUEST_TIMEOUT_MS, createTransport, toMsgError } from './create-transport.js';
+export { DEFAULT_MAX_PENDING, DEFAULT_REQUEST_TIMEOUT_MS, createTransport } from './create-transport.js';
+export type { RequestCall } from './call.js';
 export { MessageQueue } from './queue.js';
 export { PendingReplies } from './pending.js';
 export { ENVELOPE_MAGIC, ENVELOPE_VERSION, Kind, decodeEnvelope, encodeEnvelope, isEnvelope } from './envelope.js';

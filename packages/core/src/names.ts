@@ -56,14 +56,29 @@ function check(name: string, allowWildcards: boolean): void {
   }
 }
 
+// Names already found valid: a hot path sends to the same few subjects again and again, and a Set
+// look-up is cheaper than the scan. Bounded, so that a stream of distinct names cannot grow it.
+const MAX_REMEMBERED = 10_000;
+const validNames = new Set<string>();
+const validPatterns = new Set<string>();
+
+function remember(valid: Set<string>, name: string): void {
+  if (valid.size >= MAX_REMEMBERED) valid.clear();
+  valid.add(name);
+}
+
 /** Throws InvalidNameError unless `name` is a concrete subject (no wildcards). */
 export function validateName(name: string): void {
+  if (validNames.has(name)) return;
   check(name, false);
+  remember(validNames, name);
 }
 
 /** Throws InvalidNameError unless `pattern` is a subject or a wildcard pattern. */
 export function validatePattern(pattern: string): void {
+  if (validPatterns.has(pattern) || validNames.has(pattern)) return;
   check(pattern, true);
+  remember(validPatterns, pattern);
 }
 
 /** For a validated pattern: `*` can only be a whole token and `>` only the last one. */

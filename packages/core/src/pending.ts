@@ -1,20 +1,38 @@
 // Requests waiting for their replies, matched by id. Shared by adapters that correlate replies
 // themselves; a reply for an id no longer waiting (it timed out or was aborted) is dropped.
 
+import type { RequestCall } from './call.js';
 import type { Message } from './message.js';
 
-interface Waiting {
-  resolve: (message: Message) => void;
-  reject: (error: unknown) => void;
-  signal: AbortSignal;
-  onAbort: () => void;
-}
+/** What waits for a reply: a request of the core, or anything that settles like one. */
+type Waiting = Pick<RequestCall, 'resolve' | 'reject'> & { readonly message?: Message };
 
 export class PendingReplies {
-  #waiting = new Map<string, Waiting>();
+  readonly #waiting = new Map<string, Waiting>();
 
   get size(): number {
     return this.#waiting.size;
+  }
+
+  /**
+   * Waits for the reply to `id` on behalf of `call`; forgets it when the core ends the call first.
+   * `left`, when given, runs once as the request leaves the table: `cancelled` when the core ended it
+   * (send the backend's own cancel then), not when it was resolved or rejected here.
+   */
+  add(id: string, call: RequestCall, left?: (cancelled: boolean) => void): void {
+    const entry: Waiting = left
+      ? {
+          message: call.message,
+          resolve: (reply) => (left(false), call.resolve(reply)),
+          reject: (error) => (left(false), call.reject(error)),
+        }
+      : call;
+    this.#waiting.set(id, entry);
+    call.onCancel(() => {
+      if (this.#waiting.get(id) !== entry) return;
+      this.#waiting.delete(id);
+      left?.(true);
+    });
   }
 
   /** Waits for the reply to `id`; rejects with `signal.reason` when the signal aborts. */
@@ -25,7 +43,11 @@ export class PendingReplies {
         this.#waiting.delete(id);
         reject(signal.reason);
       };
-      this.#waiting.set(id, { resolve, reject, signal, onAbort });
+      const settled = () => signal.removeEventListener('abort', onAbort);
+      this.#waiting.set(id, {
+        resolve: (reply) => (settled(), resolve(reply)),
+        reject: (error) => (settled(), reject(error)),
+      });
       signal.addEventListener('abort', onAbort, { once: true });
     });
   }
@@ -37,10 +59,13 @@ export class PendingReplies {
     return waiting !== undefined;
   }
 
-  /** Fails the request `id`, e.g. because the backend refused it. */
-  reject(id: string, error: unknown): boolean {
+  /**
+   * Fails the request `id`, e.g. because the backend refused it; `error` may be made from the
+   * request that was sent (for requests added with `add`), to name its service.
+   */
+  reject(id: string, error: unknown | ((request: Message | undefined) => unknown)): boolean {
     const waiting = this.#take(id);
-    waiting?.reject(error);
+    waiting?.reject(typeof error === 'function' ? error(waiting.message) : error);
     return waiting !== undefined;
   }
 
@@ -51,9 +76,7 @@ export class PendingReplies {
 
   #take(id: string): Waiting | undefined {
     const waiting = this.#waiting.get(id);
-    if (!waiting) return undefined;
-    this.#waiting.delete(id);
-    waiting.signal.removeEventListener('abort', waiting.onAbort);
+    if (waiting) this.#waiting.delete(id);
     return waiting;
   }
 }

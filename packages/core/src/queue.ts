@@ -1,9 +1,11 @@
 // A bounded async queue: the buffer between a backend that pushes and a consumer that pulls with
-// `for await`. It holds at most `limit` messages; what it does past that depends on delivery.
+// `for await`, or that `consume`s with a handler. It holds at most `limit` messages; what it does
+// past that depends on delivery.
 
 import type { Message } from './message.js';
 
 type Settle = (error?: unknown) => void;
+type Handler = (message: Message) => void | Promise<void>;
 
 export class MessageQueue implements AsyncIterable<Message> {
   #items: Message[] = [];
@@ -16,6 +18,11 @@ export class MessageQueue implements AsyncIterable<Message> {
   #error: unknown;
   #dropped = 0;
   #iterating = false;
+  #handler: Handler | undefined;
+  #onError: ((error: unknown, message: Message) => void) | undefined;
+  /** A handler is running: the next message waits for it. */
+  #busy = false;
+  #draining = false;
 
   /**
    * @param limit messages held before overflow.
@@ -42,6 +49,11 @@ export class MessageQueue implements AsyncIterable<Message> {
   push(message: Message, settle?: Settle): void {
     if (this.#ended) {
       settle?.(new Error('subscription ended before the message was consumed'));
+      return;
+    }
+    // The callback form takes a message straight from the backend when nothing is ahead of it.
+    if (this.#handler && !this.#busy && this.length === 0) {
+      this.#dispatch(message, settle);
       return;
     }
     if (this.#waiter) {
@@ -105,12 +117,7 @@ export class MessageQueue implements AsyncIterable<Message> {
     if (this.length > 0) {
       const value = this.#items[this.#head] as Message;
       this.#inHand = this.#settles[this.#head];
-      this.#head++;
-      if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-        this.#items = this.#items.slice(this.#head);
-        this.#settles = this.#settles.slice(this.#head);
-        this.#head = 0;
-      }
+      this.#advance();
       return Promise.resolve({ value, done: false });
     }
     if (this.#ended) {
@@ -122,13 +129,75 @@ export class MessageQueue implements AsyncIterable<Message> {
     });
   }
 
-  /** For the callback form: marks the message in hand as failed (nack) instead of handled. */
-  failInHand(error: unknown): void {
-    this.#settleHand(error);
+  /**
+   * The callback form: each message goes to `handler` as it arrives, one at a time in arrival order,
+   * with no promise of its own when the handler returns synchronously. A handler that throws or
+   * rejects fails the message (nack) and is reported to `onError`; one that returns acks it.
+   */
+  consume(handler: Handler, onError: (error: unknown, message: Message) => void): void {
+    if (this.#iterating || this.#handler) throw new Error('a subscription can be consumed only once');
+    this.#handler = handler;
+    this.#onError = onError;
+    this.#drain();
+  }
+
+  #dispatch(message: Message, settle: Settle | undefined): void {
+    this.#busy = true;
+    this.#inHand = settle;
+    let result: void | Promise<void>;
+    try {
+      result = this.#handler!(message);
+    } catch (error) {
+      return this.#handled(message, true, error);
+    }
+    if (result instanceof Promise) {
+      result.then(
+        () => this.#handled(message, false),
+        (error: unknown) => this.#handled(message, true, error),
+      );
+    } else {
+      this.#handled(message, false);
+    }
+  }
+
+  #handled(message: Message, failed: boolean, error?: unknown): void {
+    if (failed) {
+      this.#settleHand(error ?? new Error('the handler failed'));
+      this.#onError?.(error, message);
+    } else {
+      this.#settleHand();
+    }
+    this.#busy = false;
+    this.#drain();
+  }
+
+  /** Hands what is queued to the handler; a loop, not recursion, when handlers return synchronously. */
+  #drain(): void {
+    if (this.#draining || !this.#handler) return;
+    this.#draining = true;
+    try {
+      while (!this.#busy && this.length > 0) {
+        const message = this.#items[this.#head] as Message;
+        const settle = this.#settles[this.#head];
+        this.#advance();
+        this.#dispatch(message, settle);
+      }
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  #advance(): void {
+    this.#head++;
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#settles = this.#settles.slice(this.#head);
+      this.#head = 0;
+    }
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Message> {
-    if (this.#iterating) throw new Error('a subscription can be iterated only once');
+    if (this.#iterating || this.#handler) throw new Error('a subscription can be iterated only once');
     this.#iterating = true;
     return {
       next: () => this.next(),

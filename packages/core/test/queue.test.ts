@@ -46,4 +46,39 @@ describe('MessageQueue', () => {
     expect((await iterator.next()).value?.id).toBe('1');
     await expect(iterator.next()).rejects.toThrow('broken');
   });
+
+  it('consume: hands messages to the handler one at a time, in order, and a throw is a nack reported once', async () => {
+    const queue = new MessageQueue(100_000, false);
+    const seen: string[] = [];
+    const settled: Array<[string, unknown]> = [];
+    const errors: unknown[] = [];
+    let running = 0;
+    let overlapped = false;
+    queue.consume(
+      async (message) => {
+        if (++running > 1) overlapped = true;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        seen.push(message.id);
+        running--;
+        if (message.id === '2') throw new Error('no');
+      },
+      (error) => errors.push(error),
+    );
+    for (const id of ['1', '2', '3']) queue.push(m(id), (error) => settled.push([id, error]));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen).toEqual(['1', '2', '3']);
+    expect(overlapped).toBe(false);
+    expect(settled.map(([id, error]) => [id, error === undefined])).toEqual([['1', true], ['2', false], ['3', true]]);
+    expect(errors).toHaveLength(1);
+  });
+
+  it('consume: a synchronous handler gets a long backlog in a loop, not by recursion', () => {
+    const queue = new MessageQueue(200_000, false);
+    for (let i = 0; i < 100_000; i++) queue.push(m(String(i)));
+    let count = 0;
+    queue.consume(() => void count++, () => undefined);
+    expect(count).toBe(100_000);
+    queue.push(m('more'));
+    expect(count).toBe(100_001);
+  });
 });

@@ -1,6 +1,6 @@
 // The Backend the core wraps: each call mapped onto the pattern that implements it.
 
-import type { Backend, BackendSubscribeOptions, BusLink, Capabilities, Deliver, Message, Serve, Stop } from '@msg/core';
+import type { Backend, BackendSubscribeOptions, BusLink, Capabilities, Deliver, Message, RequestCall, Serve, Stop } from '@msg/core';
 import { join } from './bus.js';
 import type { BrokerConnection } from './connection.js';
 import type { Inbox } from './inbox.js';
@@ -29,8 +29,8 @@ export class AmqpBackend implements Backend {
     this.#policy = policy;
   }
 
-  request(request: Message, signal: AbortSignal): Promise<Message> {
-    return this.#inbox.request(request, signal);
+  request(call: RequestCall): Promise<void> {
+    return this.#inbox.request(call);
   }
 
   reply(service: string, answer: Serve): Promise<Stop> {

@@ -2,7 +2,7 @@
 // queue to declare or delete. Direct reply-to requires that requests and survey questions are
 // published on the channel that consumes it, so they go out from here, matched by correlation-id.
 
-import { type Deliver, type Message, NoRespondersError, PendingReplies } from '@msg/core';
+import { type Deliver, type Message, NoRespondersError, PendingReplies, type RequestCall } from '@msg/core';
 import type { Message as Delivery } from 'amqplib';
 import type { BrokerConnection, KeptChannel } from './connection.js';
 import { DIRECT_REPLY_TO, SURVEY_EXCHANGE, serviceQueue } from './names.js';
@@ -33,10 +33,12 @@ export class Inbox {
     return inbox;
   }
 
-  async request(request: Message, signal: AbortSignal): Promise<Message> {
+  async request(call: RequestCall): Promise<void> {
+    const request = call.message;
     const service = request.subject;
     const channel = await (this.#kept as KeptChannel).ready();
-    const reply = this.#pending.wait(request.id, signal);
+    if (call.done) return;
+    this.#pending.add(request.id, call);
     try {
       channel.publish('', serviceQueue(service), toBody(request.data), toProperties(request, {
         mandatory: true,
@@ -47,7 +49,6 @@ export class Inbox {
     } catch (error) {
       this.#pending.reject(request.id, this.#connection.translate(error, `requesting "${service}"`));
     }
-    return { ...(await reply), subject: service };
   }
 
   /** Sends the question to every respondent; answers go to `deliver` until `signal` aborts. */

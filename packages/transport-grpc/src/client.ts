@@ -10,6 +10,7 @@ import {
   ConnectionError,
   type Deliver,
   type Message,
+  type RequestCall,
   PayloadTooLargeError,
   PendingReplies,
   type Serve,
@@ -221,56 +222,52 @@ export class ClientBackend implements Backend {
     if (size > this.#limit) throw new PayloadTooLargeError(size, this.#limit);
   }
 
-  async request(request: Message, signal: AbortSignal, deadline: number): Promise<Message> {
-    this.#check(request);
-    if (this.#unary) return this.#requestUnary(request, signal, deadline);
-    // Waits only when the window or the outbox is full: an await per step is a promise and a
-    // microtask per request on the hot path.
-    if (!this.#window.tryAcquire()) await this.#window.acquire(signal);
-    const call = (this.#nextCall = (this.#nextCall + 1) >>> 0);
-    const onAbort = () => this.#outbox.force({ cancel: {}, call });
-    try {
-      const reply = this.#requests.wait(String(call), signal);
-      signal.addEventListener('abort', onAbort, { once: true });
-      const frame: Frame = { envelope: toEnvelope('REQUEST', request), call };
-      if (!this.#outbox.tryPut(frame)) {
-        // Awaited below; failing while the frame still waits for room must not count as unhandled.
-        reply.catch(() => undefined);
-        await this.#outbox.put(frame);
-      }
-      return await reply;
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-      this.#window.release();
-    }
+  request(call: RequestCall): void | Promise<void> {
+    this.#check(call.message);
+    if (this.#unary) return this.#requestUnary(call);
+    // Waits only when the window is full: an await per step is a promise and a microtask per
+    // request on the hot path.
+    if (this.#window.tryAcquire()) return this.#send(call);
+    const waiting = new AbortController();
+    call.onCancel((reason) => waiting.abort(reason));
+    return this.#window.acquire(waiting.signal).then(() => {
+      if (call.done) this.#window.release();
+      else return this.#send(call);
+    });
   }
 
-  /** One unary call: the core's timeout is the gRPC deadline, and the signal cancels the call. */
-  #requestUnary(request: Message, signal: AbortSignal, deadline: number): Promise<Message> {
-    return new Promise((resolve, reject) => {
-      const call = this.#client.Request(toEnvelope('REQUEST', request), { deadline }, (error, reply) => {
-        signal.removeEventListener('abort', onAbort);
-        if (signal.aborted) return; // rejected already, with the core's reason
-        if (error || !reply) reject(fromGrpcError(error, request.subject, wireSize(request), this.#limit));
-        else resolve(toMessage(reply));
-      });
-      const onAbort = () => {
-        call.cancel();
-        reject(signal.reason);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
+  /** Sends a request that holds a window place; the place is given back however the request ends. */
+  #send(call: RequestCall): void | Promise<void> {
+    const id = (this.#nextCall = (this.#nextCall + 1) >>> 0);
+    const key = String(id);
+    this.#requests.add(key, call, (cancelled) => {
+      this.#window.release();
+      if (cancelled) this.#outbox.force({ cancel: {}, call: id });
     });
+    const frame: Frame = { envelope: toEnvelope('REQUEST', call.message), call: id };
+    if (!this.#outbox.tryPut(frame)) return this.#outbox.put(frame).catch((error: unknown) => void this.#requests.reject(key, error));
+  }
+
+  /** One unary call: the core's deadline is the gRPC deadline, and a cancel cancels the call. */
+  #requestUnary(call: RequestCall): void {
+    const request = call.message;
+    const unary = this.#client.Request(toEnvelope('REQUEST', request), { deadline: call.deadline }, (error, reply) => {
+      if (call.done) return; // ended already, with the core's reason
+      if (error || !reply) call.reject(fromGrpcError(error, request.subject, wireSize(request), this.#limit));
+      else call.resolve(toMessage(reply));
+    });
+    call.onCancel(() => unary.cancel());
   }
 
   async reply(service: string, serve: Serve): Promise<Stop> {
     return this.#unregister(await this.#register('REPLIER', service, { serve }));
   }
 
-  async publish(message: Message): Promise<void> {
+  publish(message: Message): void | Promise<void> {
     if (this.#closed) throw new ClosedError();
     this.#check(message);
     const frame: Frame = { envelope: toEnvelope('PUBLISH', message) };
-    if (!this.#outbox.tryPut(frame)) await this.#outbox.put(frame);
+    if (!this.#outbox.tryPut(frame)) return this.#outbox.put(frame);
   }
 
   async subscribe(pattern: string, deliver: Deliver, options: { queue?: string }): Promise<Stop> {

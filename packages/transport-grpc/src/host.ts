@@ -17,6 +17,7 @@ import {
   ConnectionError,
   type Deliver,
   type Message,
+  type RequestCall,
   PayloadTooLargeError,
   type Serve,
   type Stop,
@@ -82,9 +83,15 @@ export class HostBackend implements Backend {
     if (size > limit) throw new PayloadTooLargeError(size, limit);
   }
 
-  async request(request: Message, signal: AbortSignal): Promise<Message> {
-    this.#check(request);
-    return copy(await this.#router.request(copy(request), signal));
+  /** The host's own requests go through its router; its asks take a signal, so the call gets one. */
+  request(call: RequestCall): void {
+    this.#check(call.message);
+    const cancelled = new AbortController();
+    call.onCancel((reason) => cancelled.abort(reason));
+    this.#router.request(copy(call.message), cancelled.signal).then(
+      (reply) => call.resolve(copy(reply)),
+      (error: unknown) => call.reject(error),
+    );
   }
 
   async reply(service: string, serve: Serve): Promise<Stop> {
@@ -92,7 +99,7 @@ export class HostBackend implements Backend {
     return async () => remove();
   }
 
-  async publish(message: Message): Promise<void> {
+  publish(message: Message): void {
     this.#check(message);
     this.#router.publish(message);
   }

@@ -8,6 +8,7 @@ import {
   type Capabilities,
   type Deliver,
   type Message,
+  type RequestCall,
   type Serve,
   type Stop,
   type Transport,
@@ -48,13 +49,11 @@ class InprocBackend implements Backend {
     this.#hub = hub;
   }
 
-  request(request: Message, signal: AbortSignal): Promise<Message> {
-    const serve = this.#hub.repliers.get(request.subject)?.pick();
-    if (!serve) return Promise.reject(new NoRespondersError(request.subject));
-    return new Promise((resolve, reject) => {
-      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-      serve(copy(request)).then((reply) => resolve(copy(reply)), reject);
-    });
+  request(call: RequestCall): void {
+    const serve = this.#hub.repliers.get(call.message.subject)?.pick();
+    if (!serve) return call.reject(new NoRespondersError(call.message.subject));
+    // A reply after the call ended is ignored by the call itself: nothing to forget here.
+    serve(copy(call.message)).then((reply) => call.resolve(copy(reply)), (error: unknown) => call.reject(error));
   }
 
   async reply(service: string, serve: Serve): Promise<Stop> {
@@ -66,7 +65,7 @@ class InprocBackend implements Backend {
     };
   }
 
-  async publish(message: Message): Promise<void> {
+  publish(message: Message): void {
     for (const subscriber of this.#hub.subscribersOf(message.subject)) subscriber.deliver(copy(message));
   }
 

@@ -10,6 +10,7 @@ import {
   DEFAULT_MAX_PENDING,
   type Deliver,
   type Message,
+  type RequestCall,
   type Serve,
   type Stop,
   type Transport,
@@ -64,8 +65,8 @@ class KafkaBackend implements Backend {
     return this.#inbox;
   }
 
-  async request(message: Message, signal: AbortSignal, deadline?: number): Promise<Message> {
-    return request(this.#connection, await this.#openInbox(), message, signal, deadline);
+  async request(call: RequestCall): Promise<void> {
+    return request(this.#connection, await this.#openInbox(), call);
   }
 
   reply(service: string, serve: Serve): Promise<Stop> {

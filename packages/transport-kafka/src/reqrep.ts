@@ -1,7 +1,7 @@
 // Request/reply: requests go to the service's request topic, read by one group that all its
 // repliers share (so each request reaches one of them); replies go to the requester's inbox.
 
-import { type Message, NoRespondersError, type Serve, type Stop } from '@msg/core';
+import { NoRespondersError, type RequestCall, type Serve, type Stop } from '@msg/core';
 import type { Connection } from './connection.js';
 import { consume } from './consumer.js';
 import type { Inbox } from './inbox.js';
@@ -11,15 +11,16 @@ import { fromRecord, toRecord } from './wire.js';
 /** Requests one replier serves at the same time. */
 const CONCURRENT_REQUESTS = 64;
 
-export async function request(connection: Connection, inbox: Inbox, request: Message, signal: AbortSignal, deadline?: number): Promise<Message> {
+export async function request(connection: Connection, inbox: Inbox, call: RequestCall): Promise<void> {
+  const request = call.message;
   const topic = requestTopic(request.subject);
   // No request topic: no replier has ever served this service.
   if (!(await connection.hasTopic(topic))) throw new NoRespondersError(request.subject);
-  const reply = inbox.replies.wait(request.id, signal);
+  if (call.done) return;
+  inbox.replies.add(request.id, call);
   connection.outbox
-    .send(topic, toRecord(request, { replyTo: inbox.topic, deadline }))
+    .send(topic, toRecord(request, { replyTo: inbox.topic, deadline: call.deadline }))
     .catch((error: unknown) => inbox.replies.reject(request.id, error));
-  return reply;
 }
 
 export async function reply(connection: Connection, service: string, serve: Serve): Promise<Stop> {

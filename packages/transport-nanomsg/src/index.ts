@@ -8,6 +8,7 @@ import {
   type Capabilities,
   type Deliver,
   type Message,
+  type RequestCall,
   type Serve,
   type Stop,
   type Transport,
@@ -101,9 +102,9 @@ class NanomsgBackend implements Backend {
     readonly given: GivenEndpoints,
   ) {}
 
-  request(request: Message, signal: AbortSignal): Promise<Message> {
-    this.given.asRepliers(request.subject);
-    return this.requests.request(request, signal);
+  request(call: RequestCall): void {
+    this.given.asRepliers(call.message.subject);
+    this.requests.request(call);
   }
 
   async reply(service: string, serve: Serve): Promise<Stop> {
@@ -113,9 +114,9 @@ class NanomsgBackend implements Backend {
     return serveRequests(this.options.directory, this.settings, service, where, serve);
   }
 
-  publish(message: Message): Promise<void> {
+  publish(message: Message): void {
     this.#bindGiven(this.mesh.publisher);
-    return this.pubsub.publish(message);
+    this.pubsub.publish(message);
   }
 
   subscribe(pattern: string, deliver: Deliver): Promise<Stop> {

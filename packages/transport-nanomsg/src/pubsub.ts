@@ -25,7 +25,7 @@ export class PubSub {
     readonly wire: Wire,
   ) {}
 
-  async publish(message: Message): Promise<void> {
+  publish(message: Message): void {
     // PUB never blocks: a subscriber whose buffer is full misses the message (at-most-once).
     this.mesh.publisher.send(encodeNamed(Kind.publish, message, this.wire));
   }

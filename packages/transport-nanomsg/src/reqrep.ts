@@ -4,7 +4,7 @@
 // `maxInFlight`, and requests beyond that wait for a free socket. Each REQ socket connects to every
 // replier of the service and nanomsg spreads its requests across them.
 
-import { type Message, type Serve, type Stop, BadFrameError, ERROR_HEADER, Kind, NoRespondersError, encodeEnvelope } from '@msg/core';
+import { type Message, type RequestCall, type Serve, type Stop, BadFrameError, ERROR_HEADER, Kind, NoRespondersError, encodeEnvelope } from '@msg/core';
 import type { Directory } from './directory.js';
 import { nn } from './native.js';
 import { serveInTurn } from './serve.js';
@@ -17,16 +17,10 @@ import { type Wire, encodeBody, readBody, wireOf } from './wire.js';
  */
 const NO_TIMED_RESEND_MS = 2 ** 31 - 1;
 
-interface InFlight {
-  readonly request: Message;
-  readonly resolve: (reply: Message) => void;
-  readonly reject: (error: unknown) => void;
-}
-
 /** One REQ socket and the request it carries. */
 class Requester {
   readonly socket: NanoSocket;
-  inFlight: InFlight | undefined;
+  inFlight: RequestCall | undefined;
 
   constructor(settings: SocketSettings, onReply: (requester: Requester, frame: Buffer) => void) {
     this.socket = new NanoSocket('req', settings);
@@ -65,44 +59,28 @@ class Pool {
     }
   }
 
-  request(request: Message, signal: AbortSignal): Promise<Message> {
-    return new Promise((resolve, reject) => {
-      let requester: Requester | undefined;
-      const onAbort = () => {
-        if (requester) this.#release(requester);
-        else {
-          const at = this.#waiting.indexOf(start);
-          if (at >= 0) this.#waiting.splice(at, 1);
-        }
-        reject(signal.reason);
-      };
-      const start = (free: Requester) => {
-        requester = free;
-        free.inFlight = {
-          request,
-          resolve: (reply) => {
-            signal.removeEventListener('abort', onAbort);
-            resolve(reply);
-          },
-          reject: (error) => {
-            signal.removeEventListener('abort', onAbort);
-            reject(error);
-          },
-        };
-        try {
-          free.socket.send(encodeBody(Kind.request, request, this.wire));
-        } catch (error) {
-          this.#release(free);
-          free.inFlight = undefined;
-          signal.removeEventListener('abort', onAbort);
-          reject(error);
-        }
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      const free = this.#take();
-      if (free) start(free);
-      else this.#waiting.push(start);
+  request(call: RequestCall): void {
+    let requester: Requester | undefined;
+    const start = (free: Requester) => {
+      requester = free;
+      free.inFlight = call;
+      try {
+        free.socket.send(encodeBody(Kind.request, call.message, this.wire));
+      } catch (error) {
+        this.#release(free);
+        call.reject(error);
+      }
+    };
+    call.onCancel(() => {
+      if (requester) this.#release(requester);
+      else {
+        const at = this.#waiting.indexOf(start);
+        if (at >= 0) this.#waiting.splice(at, 1);
+      }
     });
+    const free = this.#take();
+    if (free) start(free);
+    else this.#waiting.push(start);
   }
 
   #take(): Requester | undefined {
@@ -129,15 +107,16 @@ class Pool {
   #replied(requester: Requester, frame: Buffer): void {
     const inFlight = requester.inFlight;
     if (!inFlight) return; // the answer to a request that timed out or was aborted
+    const request = inFlight.message;
     let reply: Message;
     try {
-      reply = readBody(frame, inFlight.request.subject, inFlight.request.id);
+      reply = readBody(frame, request.subject, request.id);
     } catch (error) {
       this.#release(requester);
-      inFlight.reject(new BadFrameError(`nanomsg: the reply from "${inFlight.request.subject}" is malformed`, { cause: error }));
+      inFlight.reject(new BadFrameError(`nanomsg: the reply from "${request.subject}" is malformed`, { cause: error }));
       return;
     }
-    if (reply.id !== inFlight.request.id) return;
+    if (reply.id !== request.id) return;
     this.#release(requester);
     inFlight.resolve(reply);
   }
@@ -157,13 +136,14 @@ export class Requests {
     readonly maxInFlight: number,
   ) {}
 
-  request(request: Message, signal: AbortSignal): Promise<Message> {
-    const endpoints = this.directory.repliers(request.subject);
-    if (!endpoints || endpoints.size === 0) return Promise.reject(new NoRespondersError(request.subject));
-    let pool = this.#pools.get(request.subject);
-    if (!pool) this.#pools.set(request.subject, (pool = new Pool(this.settings, this.wire, this.maxInFlight)));
+  request(call: RequestCall): void {
+    const subject = call.message.subject;
+    const endpoints = this.directory.repliers(subject);
+    if (!endpoints || endpoints.size === 0) return call.reject(new NoRespondersError(subject));
+    let pool = this.#pools.get(subject);
+    if (!pool) this.#pools.set(subject, (pool = new Pool(this.settings, this.wire, this.maxInFlight)));
     pool.sync(endpoints, this.directory.version);
-    return pool.request(request, signal);
+    pool.request(call);
   }
 
   close(): void {

@@ -8,6 +8,7 @@ import {
   type Capabilities,
   type Deliver,
   type Message,
+  type RequestCall,
   type Serve,
   type Stop,
   type Transport,
@@ -105,19 +106,19 @@ class NatsBackend implements Backend {
     }
   }
 
-  async request(request: Message, signal: AbortSignal): Promise<Message> {
-    this.#checkConnected(`request to "${request.subject}"`);
-    return this.#requests.request(request, signal);
+  request(call: RequestCall): void {
+    this.#checkConnected(`request to "${call.message.subject}"`);
+    this.#requests.request(call);
   }
 
   reply(service: string, serve: Serve): Promise<Stop> {
     return serveRequests(this.#nc, service, serve, REPLIER_QUEUE);
   }
 
-  async publish(message: Message): Promise<void> {
+  publish(message: Message): void | Promise<void> {
     this.#checkConnected(`publish to "${message.subject}"`);
-    if (this.#durable) await this.#durable.publish(message);
-    else publish(this.#nc, message, this.capabilities.maxPayload);
+    if (this.#durable) return this.#durable.publish(message);
+    publish(this.#nc, message, this.capabilities.maxPayload);
   }
 
   subscribe(pattern: string, deliver: Deliver, options: BackendSubscribeOptions): Promise<Stop> {

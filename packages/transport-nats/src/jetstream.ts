@@ -17,7 +17,7 @@ import {
 } from '@nats-io/jetstream';
 import { type NatsConnection, nanos, nuid } from '@nats-io/transport-node';
 import { toCoreError } from './errors.js';
-import { fromNats, toNatsHeaders } from './wire.js';
+import { fromNats, toDurableHeaders } from './wire.js';
 
 export interface NatsJetStreamOptions {
   /** The stream that stores this transport's topics; created when missing. Default `MSG`. */
@@ -94,7 +94,7 @@ export class DurableTopics {
     const subject = `${this.#prefix}.${message.subject}`;
     try {
       // The message id doubles as JetStream's dedup id: a publish retried after a lost PubAck is stored once.
-      await this.#js.publish(subject, message.data, { msgID: message.id, headers: toNatsHeaders(message) });
+      await this.#js.publish(subject, message.data, { msgID: message.id, headers: toDurableHeaders(message) });
     } catch (error) {
       throw toCoreError(error, { what: `publish to "${message.subject}"`, subject: message.subject, size: message.data.length, maxPayload: this.#maxPayload });
     }

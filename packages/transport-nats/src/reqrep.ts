@@ -1,8 +1,8 @@
 // Request/reply: requests go out with a reply subject under one inbox subscription per connection
-// and are matched to their replies by message id; repliers of a service form one queue group, so
+// (the inbox and the request's id) and are matched to their replies by that subject; repliers of a service form one queue group, so
 // the server hands each request to exactly one of them.
 
-import { ConnectionError, ERROR_CODE_HEADER, ERROR_HEADER, type Message, NoRespondersError, PendingReplies, type Serve, type Stop } from '@msg/core';
+import { ConnectionError, ERROR_CODE_HEADER, ERROR_HEADER, type Message, NoRespondersError, PendingReplies, type RequestCall, type Serve, type Stop } from '@msg/core';
 import { type Msg, type NatsConnection, type Subscription, createInbox } from '@nats-io/transport-node';
 import { confirmed } from './connection.js';
 import { toCoreError } from './errors.js';
@@ -11,8 +11,6 @@ import { fromNats, isNoResponders, toNatsHeaders } from './wire.js';
 /** The queue group of every replier, so that repliers of one service share its requests. */
 export const REPLIER_QUEUE = 'msg';
 
-/** The server said nobody serves the subject; `request` turns it into NoRespondersError naming the service. */
-const NOBODY = Symbol('no responders');
 
 export class Requests {
   readonly #nc: NatsConnection;
@@ -32,8 +30,9 @@ export class Requests {
     });
   }
 
-  async request(request: Message, signal: AbortSignal): Promise<Message> {
-    const waiting = this.#pending.wait(request.id, signal);
+  request(call: RequestCall): void {
+    const request = call.message;
+    this.#pending.add(request.id, call);
     try {
       this.#nc.publish(request.subject, request.data, { reply: `${this.#inbox}.${request.id}`, headers: toNatsHeaders(request) });
     } catch (error) {
@@ -42,18 +41,11 @@ export class Requests {
         toCoreError(error, { what: `request to "${request.subject}"`, subject: request.subject, size: request.data.length, maxPayload: this.#maxPayload }),
       );
     }
-    let reply: Message;
-    try {
-      reply = await waiting;
-    } catch (error) {
-      throw error === NOBODY ? new NoRespondersError(request.subject) : error;
-    }
-    return { id: reply.id, subject: request.subject, data: reply.data, headers: reply.headers };
   }
 
   #receive(msg: Msg): void {
     const id = msg.subject.slice(this.#inbox.length + 1);
-    if (isNoResponders(msg)) this.#pending.reject(id, NOBODY);
+    if (isNoResponders(msg)) this.#pending.reject(id, (request: Message | undefined) => new NoRespondersError(request?.subject ?? '?'));
     else this.#pending.resolve(id, fromNats(msg, msg.subject));
   }
 

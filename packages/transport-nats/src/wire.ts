@@ -1,5 +1,7 @@
-// How a core Message travels as a NATS message: the payload as is, the user's headers as NATS
-// headers, and the sender's message id in `msg-id` so that redeliveries and replies keep it.
+// How a core Message travels as a NATS message: the payload as is and the user's headers as NATS
+// headers. Only the durable profile carries the sender's message id (in `msg-id`), so that a
+// redelivery keeps it; core NATS redelivers nothing and matches replies by their reply subject, so a
+// message without user headers goes with no header block at all (encoding one costs more than the rest).
 
 import { type Headers, type Message, nextId } from '@msg/core';
 import { type Msg, type MsgHdrs, headers as natsHeaders } from '@nats-io/transport-node';
@@ -10,15 +12,23 @@ export const SENDER_HEADER = 'msg-sender';
 /** The server's status code for "nobody is subscribed to the request's subject". */
 const NO_RESPONDERS_STATUS = 503;
 
-export function toNatsHeaders(message: Message, extra?: Headers): MsgHdrs {
-  const out = natsHeaders();
-  out.set(ID_HEADER, message.id);
-  for (const key in message.headers) out.set(key, message.headers[key] as string);
-  for (const key in extra) out.set(key, extra[key] as string);
+/** The user's headers (and `extra`) as NATS headers; undefined when there are none. */
+export function toNatsHeaders(message: Message, extra?: Headers): MsgHdrs | undefined {
+  let out: MsgHdrs | undefined;
+  for (const key in message.headers) (out ??= natsHeaders()).set(key, message.headers[key] as string);
+  for (const key in extra) (out ??= natsHeaders()).set(key, extra[key] as string);
   return out;
 }
 
-/** A received NATS message as the core sees it; a native peer's message gets a fresh id. */
+/** The durable profile's headers: the user's and the message id, which redeliveries keep. */
+export function toDurableHeaders(message: Message): MsgHdrs {
+  const out = natsHeaders();
+  out.set(ID_HEADER, message.id);
+  for (const key in message.headers) out.set(key, message.headers[key] as string);
+  return out;
+}
+
+/** A received NATS message as the core sees it; one without `msg-id` gets a fresh id. */
 export function fromNats(msg: Pick<Msg, 'data' | 'headers'>, subject: string): Message {
   const received = msg.headers;
   if (received === undefined) return { id: nextId(), subject, data: msg.data, headers: {} };

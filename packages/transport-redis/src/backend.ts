@@ -11,6 +11,7 @@ import {
   type Deliver,
   Kind,
   type Message,
+  type RequestCall,
   type Serve,
   type Stop,
   decodeEnvelope,
@@ -110,8 +111,8 @@ export class RedisBackend implements Backend {
     });
   }
 
-  request(request: Message, signal: AbortSignal): Promise<Message> {
-    return this.#requests.request(request, signal);
+  request(call: RequestCall): Promise<void> {
+    return this.#requests.request(call);
   }
 
   reply(service: string, serve: Serve): Promise<Stop> {

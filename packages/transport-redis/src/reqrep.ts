@@ -4,7 +4,7 @@
 // NoRespondersError instead of a request waiting in a list that nobody reads. Replies go to the
 // requester's inbox channel and are matched by id.
 
-import { BadFrameError, Kind, type Message, NoRespondersError, PendingReplies, type Serve, type Stop } from '@msg/core';
+import { BadFrameError, Kind, type Message, NoRespondersError, PendingReplies, type RequestCall, type Serve, type Stop } from '@msg/core';
 import type { Redis } from 'ioredis';
 import type { Channels } from './channels.js';
 import { type ServerSettings, backoff, connectionError, dropConnection, openConnection, sleep } from './connection.js';
@@ -60,12 +60,12 @@ export class Requests {
     this.#ctx = ctx;
   }
 
-  async request(request: Message, signal: AbortSignal): Promise<Message> {
+  async request(call: RequestCall): Promise<void> {
     const { names, command, settings } = this.#ctx;
+    const request = call.message;
     const inbox = await this.#ctx.inbox();
-    const reply = this.pending.wait(request.id, signal);
-    // The caller awaits `reply` only after the push below; mark it handled meanwhile.
-    reply.catch(() => undefined);
+    if (call.done) return;
+    this.pending.add(request.id, call);
     try {
       const pushed = await command.msgPushIfServed(
         names.requests(request.subject),
@@ -77,7 +77,6 @@ export class Requests {
     } catch (error) {
       this.pending.reject(request.id, connectionError(settings, `sending the request to "${request.subject}" failed`, error));
     }
-    return reply;
   }
 
   /** The inbox hands each reply here. */

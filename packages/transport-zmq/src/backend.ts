@@ -1,6 +1,6 @@
 // The four patterns of one ZeroMQ transport, each mapped onto its sockets (see the file of each).
 
-import type { Backend, BusLink, Deliver, Message, Serve, Stop } from '@msg/core';
+import type { Backend, BusLink, Deliver, Message, RequestCall, Serve, Stop } from '@msg/core';
 import { join } from './bus.js';
 import type { Directory } from './directory.js';
 import type { Endpoints } from './endpoints.js';
@@ -36,9 +36,9 @@ export class ZmqBackend implements Backend {
     this.capabilities = parts.capabilities;
   }
 
-  request(request: Message, signal: AbortSignal): Promise<Message> {
-    this.#parts.endpoints.asRepliers(request.subject);
-    return this.#parts.requester.request(request, signal);
+  request(call: RequestCall): void {
+    this.#parts.endpoints.asRepliers(call.message.subject);
+    this.#parts.requester.request(call);
   }
 
   reply(service: string, handler: Serve): Promise<Stop> {

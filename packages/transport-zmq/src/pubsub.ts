@@ -6,7 +6,7 @@ import { type Deliver, type Message, hasWildcard, matchSubject } from '@msg/core
 import { Subscriber, XPublisher } from 'zeromq';
 import type { Directory, DirectoryChange, Publisher } from './directory.js';
 import { type Frame, type SocketSettings, bindTo, forBinding, forConnecting, send } from './sockets.js';
-import { ACK_PREFIX, BYE, Kind, encodeMeta, readMessage } from './wire.js';
+import { ACK_PREFIX, BYE, Kind, body, readMessage } from './wire.js';
 
 type Frames = Buffer[];
 /** Takes a message whose first frame is a topic this route listens to. */
@@ -229,7 +229,7 @@ export function subscribe(subscriptions: Subscriptions, pattern: string, deliver
 }
 
 export function publishFrames(message: Message): Frame[] {
-  return [message.subject, message.data, encodeMeta(Kind.publish, message)];
+  return [message.subject, ...body(Kind.publish, message)];
 }
 
 /**

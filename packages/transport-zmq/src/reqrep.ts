@@ -1,6 +1,8 @@
 // Request/reply over DEALER -> ROUTER, asynchronous: a requester keeps one DEALER per replier
 // endpoint, sends without waiting for earlier replies, and matches replies to requests by id.
-// Frames: [empty delimiter, payload, meta], the shape REQ and REP use, so native peers fit.
+// Frames: [id, empty delimiter, payload] (and a meta frame when there are headers): the id is the
+// envelope that REQ/REP peers keep before the delimiter, so a native REP (or a ROUTER that echoes
+// the envelope) answers a msg requester, and a native REQ's [delimiter, payload] reaches a msg replier.
 
 import {
   ClosedError,
@@ -9,6 +11,7 @@ import {
   type Message,
   NoRespondersError,
   PendingReplies,
+  type RequestCall,
   type Serve,
   type Stop,
   toMsgError,
@@ -16,7 +19,7 @@ import {
 import { Dealer, Reply, Router } from 'zeromq';
 import type { Directory, DirectoryChange } from './directory.js';
 import { type SocketSettings, bindTo, forBinding, forConnecting, send } from './sockets.js';
-import { DELIMITER, encodeMeta, readMessage } from './wire.js';
+import { DELIMITER, type Frame, body, idFrame, idOf, readMessage } from './wire.js';
 
 /** One replier endpoint as seen by a requester. */
 class Replier {
@@ -57,10 +60,10 @@ class Replier {
 
   async #receive(): Promise<void> {
     try {
-      for await (const [delimiter, payload, meta] of this.dealer) {
-        if (delimiter === undefined || delimiter.length !== 0) continue;
+      for await (const [id, delimiter, payload, meta] of this.dealer) {
+        if (id === undefined || delimiter === undefined || delimiter.length !== 0) continue;
         const reply = readMessage(this.service, payload, meta);
-        if (reply) this.pending.resolve(reply.id, reply);
+        if (reply) this.pending.resolve(idOf(id), reply);
       }
     } catch {
       // The socket was closed.
@@ -92,15 +95,13 @@ export class Requester {
     this.#unwatch = directory.watch((change) => this.#follow(change));
   }
 
-  request(request: Message, signal: AbortSignal): Promise<Message> {
+  request(call: RequestCall): void {
+    const request = call.message;
     const endpoints = this.#directory.services(request.subject);
-    if (endpoints.length === 0) return Promise.reject(new NoRespondersError(request.subject));
+    if (endpoints.length === 0) return call.reject(new NoRespondersError(request.subject));
     const replier = this.#pick(request.subject, endpoints);
-    const reply = replier.pending.wait(request.id, signal);
-    send(replier.dealer, [DELIMITER, request.data, encodeMeta(Kind.request, request)]).catch((error: unknown) =>
-      replier.pending.reject(request.id, refused(error, replier.endpoint)),
-    );
-    return reply;
+    replier.pending.add(request.id, call);
+    send(replier.dealer, [idFrame(request.id), DELIMITER, ...body(Kind.request, request)]).catch((error: unknown) => replier.pending.reject(request.id, refused(error, replier.endpoint)));
   }
 
   /** Round robin over the endpoints that are not known to be down (over all of them if every one is). */
@@ -176,13 +177,12 @@ function serveEach(router: Router, service: string, handler: Serve): () => void 
   void (async () => {
     try {
       for await (const frames of router) {
-        const [identity, delimiter, payload, meta] = frames;
-        if (identity === undefined || delimiter === undefined || delimiter.length !== 0) continue;
-        const request = readMessage(service, payload, meta);
-        if (!request) continue;
+        const parsed = parseRequest(service, frames);
+        if (!parsed) continue;
+        const { envelope, request } = parsed;
         void handler(request).then((reply) =>
           // A ROUTER never blocks: a reply to a requester that is gone is dropped.
-          send(router, [identity, DELIMITER, reply.data, encodeMeta(Kind.reply, reply)]).catch(() => undefined),
+          send(router, [...envelope, DELIMITER, ...body(Kind.reply, reply)]).catch(() => undefined),
         );
       }
     } catch {
@@ -190,6 +190,22 @@ function serveEach(router: Router, service: string, handler: Serve): () => void 
     }
   })();
   return () => undefined;
+}
+
+/**
+ * A request as a ROUTER receives it: [identity, ...envelope, delimiter, payload, meta?]. The envelope
+ * (our requester's id frame; none from a native REQ) goes back before the reply's delimiter.
+ */
+function parseRequest(service: string, frames: Buffer[]): { envelope: Frame[]; request: Message } | undefined {
+  let at = 1;
+  while (at < frames.length && frames[at]!.length !== 0) at++;
+  if (at >= frames.length) return undefined;
+  const meta = frames[at + 2];
+  const message = readMessage(service, frames[at + 1], meta);
+  if (!message) return undefined;
+  // Without a meta frame, our requester's id frame is the request's id (a native REQ sends none).
+  const request = meta === undefined && at === 2 ? { ...message, id: idOf(frames[1]!) } : message;
+  return { envelope: frames.slice(0, at), request };
 }
 
 let backCounter = 0;
@@ -240,7 +256,7 @@ async function work(worker: Reply, service: string, handler: Serve): Promise<voi
         continue;
       }
       const reply = await handler(request);
-      await send(worker, [reply.data, encodeMeta(Kind.reply, reply)]);
+      await send(worker, body(Kind.reply, reply));
     }
   } catch {
     // Closed.

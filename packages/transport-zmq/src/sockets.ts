@@ -3,6 +3,7 @@
 
 import { ConnectionError } from '@msg/core';
 import { type Readable, type Socket, type Writable, curveKeyPair } from 'zeromq';
+import type { Frame } from './wire.js';
 
 export interface CurveKeys {
   /** Z85 public key of the network: every connecting socket checks the servers it reaches against it. */
@@ -96,4 +97,4 @@ export function send(socket: Socket & Writable, frames: Frame[]): Promise<void> 
   }
 }
 
-export type Frame = string | Uint8Array;
+export type { Frame } from './wire.js';

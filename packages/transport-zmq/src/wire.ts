@@ -1,6 +1,8 @@
 // The frames on the wire. Payloads travel as their own frame, untouched, so a plain libzmq peer reads
 // them as is; what msg adds (id, headers, reply address) rides in one optional meta frame after them,
-// encoded as the core's binary envelope with an empty data field.
+// encoded as the core's binary envelope with an empty data field. Where the pattern needs none of
+// it (a publish or a reply without headers) there is no meta frame: the receiver makes a fresh id.
+// A request's id goes before the delimiter, as a REQ envelope does, so any REP-style peer echoes it.
 
 import { BadFrameError, Kind, type Headers, type Message, decodeEnvelope, encodeEnvelope, nextId } from '@msg/core';
 
@@ -17,6 +19,23 @@ export const BUS_PREFIX = '~bus:';
 export const ACK_PREFIX = '~ack:';
 /** `[BYE, endpoint]`: the last frame a closing publisher sends; see Subscriptions. */
 export const BYE = '~bye';
+
+/** `[data]`, and the meta frame after it only when the message has headers. */
+export function body(kind: Kind, message: Message): Frame[] {
+  for (const _key in message.headers) return [message.data, encodeMeta(kind, message)];
+  return [message.data];
+}
+
+/** A request id as its envelope frame: ids are ASCII, so latin1 is exact and cheapest. */
+export function idFrame(id: string): Buffer {
+  return Buffer.from(id, 'latin1');
+}
+
+export function idOf(frame: Uint8Array): string {
+  return Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('latin1');
+}
+
+export type Frame = string | Uint8Array;
 
 export function encodeMeta(kind: Kind, message: Message, replyTo = ''): Uint8Array {
   return encodeEnvelope(kind, { id: message.id, subject: message.subject, headers: message.headers, data: NO_DATA }, replyTo);

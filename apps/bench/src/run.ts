@@ -118,7 +118,7 @@ export class Runner {
 
   #base(info: DriverInfo, workload: Workload, repetition: number, extra?: { variant?: string; rate?: number; load?: number }): Omit<Result, 'status' | 'point'> {
     const variant = [this.#plan.variant, extra?.variant].filter(Boolean).join(' ') || undefined;
-    return { transport: info.name, kind: info.kind, baselineOf: info.baselineOf, semantics: info.semantics, workload, repetition, size: this.#plan.size, rate: extra?.rate ?? this.#plan.rate, load: extra?.load, variant, histograms: {}, processes: [] };
+    return { transport: info.name, kind: info.kind, baselineOf: info.baselineOf, peerOf: info.peerOf, semantics: info.semantics, workload, repetition, size: this.#plan.size, rate: extra?.rate ?? this.#plan.rate, load: extra?.load, variant, histograms: {}, processes: [] };
   }
 
   /** Replaces the plan, e.g. for each payload size of a sweep. */

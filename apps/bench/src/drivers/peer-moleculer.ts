@@ -12,6 +12,8 @@ export type MoleculerBroker = 'nats' | 'redis';
 const URLS: Record<MoleculerBroker, string> = { nats: 'nats://127.0.0.1:4222', redis: 'redis://127.0.0.1:6379' };
 
 let nodes = 0;
+/** How often waitForServices looks (Moleculer's default is 1 s, which would idle the warm-up). */
+const DISCOVERY_POLL_MS = 20;
 
 /** A broker on the run's own namespace, so that a shared server never mixes two runs' nodes. */
 async function startBroker(broker: MoleculerBroker, runId: string): Promise<ServiceBroker> {
@@ -60,7 +62,7 @@ class MoleculerLink implements Link {
     for (let i = 1; i < workers; i++) this.#nodes.push(await startBroker(this.#broker, this.#runId));
     for (const node of this.#nodes) {
       node.createService({ name: serviceName(service), actions: { echo: (ctx: Context<Echo>) => ctx.params.data } });
-      await node.waitForServices(serviceName(service), 10_000);
+      await node.waitForServices(serviceName(service), 10_000, DISCOVERY_POLL_MS);
     }
   }
 
@@ -69,7 +71,7 @@ class MoleculerLink implements Link {
     const name = serviceName(service);
     let discovered = this.#discovered.get(name);
     if (!discovered) {
-      discovered = node.waitForServices(name, timeoutMs);
+      discovered = node.waitForServices(name, timeoutMs, DISCOVERY_POLL_MS);
       this.#discovered.set(name, discovered);
       // Not found in time: the next request looks again.
       discovered.catch(() => this.#discovered.delete(name));

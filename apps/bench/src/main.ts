@@ -85,7 +85,7 @@ async function select(names: string | undefined, baseline: boolean): Promise<Sel
   if (!names) {
     wanted = catalogue.filter((d) => d.embedded && d.kind !== 'raw');
   } else if (names === 'all') {
-    wanted = catalogue.filter((d) => d.kind !== 'raw');
+    wanted = catalogue.filter((d) => d.kind !== 'raw' && d.kind !== 'peer');
   } else {
     explicit = true;
     wanted = names.split(',').map((n) => {
@@ -183,6 +183,7 @@ function shuffle<T>(items: T[]): T[] {
 
 /** What a workload can run on: survey and bus need the core API; pubsub and echo run everywhere. */
 function supports(info: DriverInfo, workload: Workload): string | undefined {
+  if (info.requestReplyOnly && workload !== 'echo' && workload !== 'stream') return `${info.name}: request/reply only (echo, stream); ${workload} on it is out of scope`;
   if ((workload === 'survey' || workload === 'bus') && info.kind !== 'adapter') return `${info.name}: ${workload} needs an adapter's ${workload} pattern`;
   if (workload === 'stream' && info.name === 'nanomsg-raw') return 'nanomsg-raw: stream needs several requests in flight, which REQ does not allow';
   if (workload === 'fanout' && (info.kind !== 'adapter' || info.name === 'grpc') && !(info.kind === 'raw' && info.server))

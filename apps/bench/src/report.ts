@@ -23,6 +23,7 @@ export interface Row {
   transport: string;
   kind: string;
   baselineOf?: string;
+  peerOf?: string;
   semantics?: string;
   workload: string;
   point?: { name: string; value: number };
@@ -59,6 +60,8 @@ export interface Row {
   vsRaw?: { throughput: number; p99: number };
   /** With --plain: received rate over the same transport's run with no instrumentation (the harness's cost). */
   vsPlain?: number;
+  /** echo, for an adapter: its requests/s over each peer's on the same broker and point, by peer. */
+  vsPeers?: Record<string, number>;
   cpuPercent: number;
   peakRssMB: number;
   loopDelayP99Ms: number;
@@ -93,6 +96,7 @@ export function rows(results: readonly Result[]): Row[] {
       transport: first.transport,
       kind: first.kind,
       baselineOf: first.baselineOf,
+      peerOf: first.peerOf,
       semantics: first.semantics,
       workload: first.workload,
       point: first.point,
@@ -127,11 +131,22 @@ export function rows(results: readonly Result[]): Row[] {
       gcMs: Math.round(median(procs.map((p) => p.gc.totalMs))),
     });
   }
-  // Workload, then point, then tcp, the adapters and the raw clients, each in order of first appearance.
-  const kinds = ['tcp', 'adapter', 'raw'];
+  // Workload, then point, then tcp, the adapters (each followed by its peers) and the raw clients, each
+  // in order of first appearance. A peer whose adapter did not run stands among the adapters.
   const transports = [...new Set(out.map((r) => r.transport))];
   const workloads = [...new Set(out.map((r) => r.workload))];
-  out.sort((a, b) => workloads.indexOf(a.workload) - workloads.indexOf(b.workload) || (a.point?.value ?? 0) - (b.point?.value ?? 0) || (a.variant ?? '').localeCompare(b.variant ?? '') || kinds.indexOf(a.kind) - kinds.indexOf(b.kind) || transports.indexOf(a.transport) - transports.indexOf(b.transport));
+  const place = (r: Row): number[] => {
+    const at = transports.indexOf(r.transport);
+    if (r.kind === 'tcp') return [0, 0, 0];
+    if (r.kind === 'raw') return [2, at, 0];
+    if (r.kind === 'peer' && r.peerOf && transports.includes(r.peerOf)) return [1, transports.indexOf(r.peerOf), 1 + at];
+    return [1, at, 0];
+  };
+  const byPlace = (a: Row, b: Row) => {
+    const [pa, pb] = [place(a), place(b)];
+    return pa[0]! - pb[0]! || pa[1]! - pb[1]! || pa[2]! - pb[2]!;
+  };
+  out.sort((a, b) => workloads.indexOf(a.workload) - workloads.indexOf(b.workload) || (a.point?.value ?? 0) - (b.point?.value ?? 0) || (a.variant ?? '').localeCompare(b.variant ?? '') || byPlace(a, b));
   for (const row of out) {
     const tcp = out.find((o) => o.transport === 'tcp' && keyOf(o) === keyOf(row) && o.status === 'ok');
     if (tcp && row.transport !== 'tcp' && row.status === 'ok') row.vsTcp = ratio(row.recvRate, tcp.recvRate);
@@ -143,6 +158,13 @@ export function rows(results: readonly Result[]): Row[] {
     }
     const plain = row.variant === undefined && out.find((o) => o.transport === row.transport && o.variant === PLAIN && label({ ...o, variant: undefined }) === keyOf(row) && o.status === 'ok');
     if (plain && row.status === 'ok') row.vsPlain = ratio(row.recvRate, plain.recvRate);
+    // Closed loop only: at a fixed offered rate both sides would just show that rate.
+    if (row.kind === 'adapter' && row.workload === 'echo' && row.offeredRate === undefined && row.status === 'ok') {
+      for (const peer of out.filter((o) => o.peerOf === row.transport && keyOf(o) === keyOf(row) && o.status === 'ok')) {
+        const over = ratio(row.recvRate, peer.recvRate);
+        if (over !== undefined) (row.vsPeers ??= {})[peer.transport] = over;
+      }
+    }
   }
   return out;
 }
@@ -183,11 +205,25 @@ function cells(row: Row): string[] {
   ];
 }
 
-/** The table, then the delivery semantics of each transport in it. */
+const PEERS_NOTE = 'msg adapter req/s over each peer\'s, echo closed loop (the issue\'s targets at 16 and 64 clients: ≥ 1.0 over Moleculer, ≥ 1.5 over NestJS; reported, never asserted)';
+
+/** The echo ratios of each adapter over its peers, one line per adapter and point. */
+function peerRatios(all: readonly Row[]): { point: string; adapter: string; ratios: string }[] {
+  return all
+    .filter((r) => r.vsPeers)
+    .map((r) => ({ point: pointOf(r), adapter: r.transport, ratios: Object.entries(r.vsPeers!).map(([peer, over]) => `×${peer} ${over.toFixed(2)}`).join(', ') }));
+}
+
+/** The table, the adapters over their peers, then the delivery semantics of each transport in it. */
 export function table(all: readonly Row[]): string {
   const semantics = new Map(all.filter((r) => r.semantics).map((r) => [r.transport, r.semantics!]));
   const legend = [...semantics].map(([transport, s]) => `  ${transport}: ${s}`);
-  return pad([HEAD, ...all.map(cells)]) + (legend.length ? `\n\ndelivery semantics:\n${legend.join('\n')}` : '');
+  const peers = peerRatios(all);
+  return (
+    pad([HEAD, ...all.map(cells)]) +
+    (peers.length ? `\n\n${PEERS_NOTE}:\n${pad(peers.map((p) => [`  ${p.point}`, p.adapter, p.ratios])).replace(/ +$/gm, '')}` : '') +
+    (legend.length ? `\n\ndelivery semantics:\n${legend.join('\n')}` : '')
+  );
 }
 
 function markdownTable(head: string[], body: string[][]): string {
@@ -247,6 +283,7 @@ function markdown(env: Environment, all: readonly Row[], results: readonly Resul
       ]),
     ),
     '',
+    ...(all.some((r) => r.vsPeers) ? ['## msg over its peers', '', `${PEERS_NOTE}.`, '', markdownTable(['point', 'adapter', 'over its peers'], peerRatios(all).map((p) => [p.point, p.adapter, p.ratios])), ''] : []),
     '## The machine while measuring',
     '',
     'Per point, over every process of the run (publisher, subscriber, server, clients): median CPU (percent of one core), peak RSS, worst event-loop delay p99, median GC time.',

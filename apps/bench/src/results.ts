@@ -10,6 +10,8 @@ export interface Result {
   transport: string;
   kind: DriverKind;
   baselineOf?: string;
+  /** For a peer (another framework over the same broker): the adapter it is compared with. */
+  peerOf?: string;
   /** The delivery semantics of the profile that produced this result. */
   semantics?: string;
   workload: Workload;

@@ -120,7 +120,7 @@ export class Runner {
 
   #base(info: DriverInfo, workload: Workload, repetition: number, extra?: { variant?: string; rate?: number; load?: number }): Omit<Result, 'status' | 'point'> {
     const variant = [this.#plan.variant, extra?.variant].filter(Boolean).join(' ') || undefined;
-    return { transport: info.name, kind: info.kind, baselineOf: info.baselineOf, semantics: info.semantics, workload, repetition, size: this.#plan.size, rate: extra?.rate ?? this.#plan.rate, load: extra?.load, variant, histograms: {}, processes: [] };
+    return { transport: info.name, kind: info.kind, baselineOf: info.baselineOf, peerOf: info.peerOf, semantics: info.semantics, workload, repetition, size: this.#plan.size, rate: extra?.rate ?? this.#plan.rate, load: extra?.load, variant, histograms: {}, processes: [] };
   }
 
   /** Replaces the plan, e.g. for each payload size of a sweep. */
@@ -277,7 +277,9 @@ export class Runner {
     const worker = info.sameProcess ? server.worker : this.#spawn(spawned, `${info.name} clients`);
     const role = worker.start(`clients-${clients}-${randomBytes(3).toString('hex')}`, { ...common, role: 'clients', service: server.service, clients, durationMs, rate, address: server.address, plain });
     try {
-      await role.next('ready', READY_MS, `${clients} clients connecting`);
+      // Clients connect one after the other, and some take long (a Moleculer broker waits 500 ms
+      // for the other nodes' INFO when it starts).
+      await role.next('ready', READY_MS + clients * 1_000, `${clients} clients connecting`);
       role.post({ type: 'go', epochNs: now() });
       this.#progress.start(title, (plan.warmupMs + durationMs) / 1000, 'seconds', () => role.count);
       const { result: r } = await role.next('result', plan.warmupMs + Math.min(durationMs, plan.timeLimitMs) + 30_000, 'the end of the echo run');

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { answers } from '../src/drivers/ports.js';
 
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const run = promisify(execFile);
@@ -26,6 +27,7 @@ interface Row {
   max: number;
   lost: number;
   duplicated: number;
+  vsPeers?: Record<string, number>;
 }
 interface Output {
   environment: { node: string; cores: number; parameters: Record<string, unknown> };
@@ -167,6 +169,44 @@ describe('bench smoke', () => {
     expect(result('fanout', 'tcp')).toBeUndefined();
     expect(json.rows.every((r) => typeof (r as { semantics?: string }).semantics === 'string')).toBe(true);
   });
+
+  it('peers › NestJS and Moleculer answer echo beside the adapter of their broker, with its ratio over them, and skip pubsub saying why', async ({ skip }) => {
+    for (const [what, port] of [['NATS', 4222], ['Redis', 6379]] as const) {
+      if (await answers('127.0.0.1', port)) continue;
+      const reason = `${what} is not reachable at 127.0.0.1:${port}; start it with \`pnpm brokers up\``;
+      if (process.env.MSG_REQUIRE_BROKERS === '1') throw new Error(`${reason} (MSG_REQUIRE_BROKERS=1, so this is a failure)`);
+      console.warn(`\n*** SKIPPING: ${reason} ***\n`);
+      return skip(reason);
+    }
+    const out = mkdtempSync(join(tmpdir(), 'msg-bench-smoke-'));
+    dirs.push(out);
+    const transports = ['nats', 'nestjs-nats', 'moleculer-nats', 'redis', 'nestjs-redis', 'moleculer-redis'];
+    const { stdout } = await run(process.execPath, [MAIN, '--transport', transports.join(','), '--workload', 'echo,pubsub', '--clients', '1,2', '--duration', '0.3', '--size', '64', '--warmup', '0.1', '--messages', '200', '--out', out], { timeout: 90_000 });
+    const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Output & { skipped: string[] };
+    const peers = { nats: ['nestjs-nats', 'moleculer-nats'], redis: ['nestjs-redis', 'moleculer-redis'] };
+    for (const clients of [1, 2]) {
+      const echo = json.rows.filter((r) => r.workload === 'echo' && r.point?.value === clients);
+      // tcp first, then each adapter followed by its own peers.
+      expect(echo.map((r) => r.transport)).toEqual(['tcp', ...transports]);
+      for (const [adapter, theirs] of Object.entries(peers)) {
+        const row = echo.find((r) => r.transport === adapter)!;
+        expect(row.status, `${adapter} ×${clients}`).toBe('ok');
+        for (const peer of theirs) {
+          const peerRow = echo.find((r) => r.transport === peer)!;
+          expect(peerRow.status, `${peer} ×${clients}: ${(peerRow as { error?: string }).error}`).toBe('ok');
+          expect(peerRow.recvRate).toBeGreaterThan(0);
+          expect(row.vsPeers?.[peer]).toBe(Math.round((row.recvRate / peerRow.recvRate) * 100) / 100);
+        }
+      }
+    }
+    for (const peer of [...peers.nats, ...peers.redis]) {
+      expect(json.results.some((r) => r.transport === peer && r.workload === 'pubsub')).toBe(false);
+      expect(json.skipped).toContain(`${peer}: request/reply only (echo, stream); pubsub on it is out of scope`);
+    }
+    expect(json.results.find((r) => r.transport === 'nats' && r.workload === 'pubsub')?.status).toBe('ok');
+    expect(stdout).toMatch(/clients=2 +nats +×nestjs-nats \d+\.\d\d, ×moleculer-nats \d+\.\d\d/);
+    expect(stdout).toMatch(/clients=2 +redis +×nestjs-redis \d+\.\d\d, ×moleculer-redis \d+\.\d\d/);
+  }, 120_000);
 
   it('rejects a bad argument with one line and exit code 2', async () => {
     const failure = await run(process.execPath, [MAIN, '--workload', 'nope']).catch((error: { code: number; stderr: string }) => error);

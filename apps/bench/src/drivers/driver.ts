@@ -35,13 +35,21 @@ export interface LinkOptions {
   group?: string;
 }
 
-export type DriverKind = 'adapter' | 'raw' | 'tcp';
+/**
+ * `raw`: an adapter's own client library, the floor of what the adapter costs. `peer`: another
+ * framework over the same broker, what a user would pick instead of msg.
+ */
+export type DriverKind = 'adapter' | 'raw' | 'peer' | 'tcp';
 
 export interface DriverInfo {
   name: string;
   kind: DriverKind;
   /** For a raw baseline: the adapter it is the baseline of. */
   baselineOf?: string;
+  /** For a peer: the adapter of the same broker it is shown beside and compared with. */
+  peerOf?: string;
+  /** Runs request/reply workloads only (echo, stream): the others skip it, saying so. */
+  requestReplyOnly?: boolean;
   /** Roles must share one process (in-process transport). */
   sameProcess?: boolean;
   /** The server that must answer for this driver to run. */

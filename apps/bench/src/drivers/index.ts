@@ -1,6 +1,7 @@
 // Every transport the bench knows: the adapters and their profiles (through @msg/core), the raw client
-// baselines and plain TCP. Drivers load lazily, so an adapter whose package has not been built yet is
-// skipped with that reason instead of breaking the bench.
+// baselines, the peers (other frameworks over the same brokers) and plain TCP. Drivers load lazily,
+// so an adapter whose package has not been built yet is skipped with that reason instead of
+// breaking the bench.
 import { connect } from '@msg/core';
 import type { Driver, DriverInfo } from './driver.js';
 import { type Wiring, adapterDriver, brokerWiring, grpcWiring, nanomsgWiring, zmqWiring } from './adapter.js';
@@ -37,6 +38,11 @@ function adapter(name: string, semantics: string, wiring: Wiring, server?: { hos
 
 function raw(name: string, baselineOf: string, semantics: string, load: () => Promise<Driver>, server?: { host: string; port: number }): DriverInfo {
   return { name, kind: 'raw', baselineOf, semantics, embedded: !server, server, load };
+}
+
+/** Another framework over the same broker, request/reply only; its semantics say which framework it is. */
+function peer(name: string, peerOf: string, semantics: string, load: () => Promise<Driver>, server: { host: string; port: number }): DriverInfo {
+  return { name, kind: 'peer', peerOf, semantics, embedded: false, server, requestReplyOnly: true, load };
 }
 
 const NATS = { host: '127.0.0.1', port: 4222 };
@@ -77,6 +83,10 @@ export const catalogue: readonly DriverInfo[] = [
   raw('redis-raw', 'redis', 'at-most-once (Redis pub/sub)', async () => (await import('./raw-redis.js')).rawRedisDriver, REDIS),
   raw('amqp-raw', 'amqp', 'at-most-once (fanout, no acks)', async () => (await import('./raw-amqp.js')).rawAmqpDriver, RABBITMQ),
   raw('kafka-raw', 'kafka', 'at-least-once (kafkajs, acks=all, one batch per tick)', async () => (await import('./raw-kafka.js')).rawKafkaDriver, KAFKA),
+  peer('nestjs-nats', 'nats', 'at-most-once (NestJS 11 microservices over core NATS, request/reply only)', async () => (await import('./peer-nestjs.js')).nestjsDriver('nats'), NATS),
+  peer('nestjs-redis', 'redis', 'at-most-once (NestJS 11 microservices over Redis pub/sub, request/reply only)', async () => (await import('./peer-nestjs.js')).nestjsDriver('redis'), REDIS),
+  peer('moleculer-nats', 'nats', 'at-most-once (Moleculer 0.14 over core NATS, request/reply only)', async () => (await import('./peer-moleculer.js')).moleculerDriver('nats'), NATS),
+  peer('moleculer-redis', 'redis', 'at-most-once (Moleculer 0.14 over Redis pub/sub, request/reply only)', async () => (await import('./peer-moleculer.js')).moleculerDriver('redis'), REDIS),
   raw('grpc-raw', 'grpc', 'gRPC client stream (pubsub), bidirectional stream (echo)', async () => (await import('./raw-grpc.js')).rawGrpcDriver),
 ];
 

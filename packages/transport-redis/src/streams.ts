@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { type BackendSubscribeOptions, type Deliver, Kind, type Message, type Stop } from '@msg/core';
 import type { Redis } from 'ioredis';
-import { type ServerSettings, backoff, connectionError, dropConnection, openConnection, sleep } from './connection.js';
+import { type ServerSettings, backoff, connectionError, dropConnection, openConnection, sleep, tidy } from './connection.js';
 import { type Names, frame, unframe } from './wire.js';
 
 export interface StreamContext {
@@ -65,7 +65,7 @@ export async function subscribeToStream(
   return async () => {
     await reader.stop();
     ctx.blocking.delete(blocking);
-    if (once) await command.xgroup('DESTROY', key, group).catch(() => undefined);
+    if (once) await tidy(command, (client) => client.xgroup('DESTROY', key, group));
   };
 }
 

@@ -1,0 +1,83 @@
+// A redis-server of this test's own is killed, by its pid: close settles and leaves nothing behind
+// whatever the connections are doing.
+
+import type { Message, Transport } from '@msg/core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type RedisTransportOptions, createRedisTransport } from '../src/index.js';
+import { TestServer } from './server.js';
+
+const bytes = (value: string) => new TextEncoder().encode(value);
+const text = (message: Message) => Buffer.from(message.data).toString();
+
+/** Sockets and timers of this process: what an unclosed connection would leave behind. */
+function handles(): { sockets: number; timers: number } {
+  const active = process.getActiveResourcesInfo();
+  return { sockets: active.filter((name) => name === 'TCPSocketWrap').length, timers: active.filter((name) => name === 'Timeout').length };
+}
+
+/** Nothing left open since `before` (the test runner's own timers may have ended meanwhile). */
+function expectNoMoreHandles(before: { sockets: number; timers: number }): void {
+  const now = handles();
+  expect(now.sockets).toBe(before.sockets);
+  expect(now.timers).toBeLessThanOrEqual(before.timers);
+}
+
+/** Resolves to the time `settling` took, or to undefined if it was still pending after `ms`. */
+async function timeToSettle(settling: Promise<unknown>, ms: number): Promise<number | undefined> {
+  const started = Date.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  const settled = await Promise.race([settling.then(() => Date.now() - started), late]);
+  clearTimeout(timer);
+  return settled;
+}
+
+let server: TestServer;
+let open: Transport[] = [];
+const options = (more: RedisTransportOptions = {}): RedisTransportOptions => ({ host: server.host, port: server.port, commandTimeoutMs: 1000, ...more });
+async function transport(more: RedisTransportOptions = {}): Promise<Transport> {
+  const t = await createRedisTransport(options(more));
+  open.push(t);
+  return t;
+}
+
+beforeAll(async () => {
+  server = await TestServer.start();
+});
+afterEach(async () => {
+  // Bounded, so that a close that hangs fails its own test rather than every hook after it.
+  await timeToSettle(Promise.all(open.map((t) => t.close())), 5000);
+  open = [];
+});
+afterAll(() => server.kill());
+
+describe('close while the server is down', () => {
+  for (const profile of ['pubsub', 'streams'] as const) {
+    it(`${profile}: close settles at once and leaves no socket or timer, with a replier and a subscriber open`, async () => {
+      await server.restart();
+      const before = handles();
+      const busy = await transport({ profile });
+      const idle = await transport({ profile });
+      await busy.reply('loss.echo', (request) => request.data);
+      const messages = await busy.subscribe('loss.topic');
+      expect(text(await busy.request('loss.echo', bytes('up')))).toBe('up');
+
+      await server.kill();
+      // The connections are now retrying: a publish waits for them, then fails.
+      await expect(busy.publish('loss.topic', bytes('lost'))).rejects.toMatchObject({ code: 'CONNECTION' });
+      const elapsed = await timeToSettle(Promise.all([busy.close(), idle.close()]), 3000);
+      console.info(`${profile}: close settled ${elapsed === undefined ? 'not within 3 s' : `in ${elapsed} ms`} with the server down`);
+      expect(elapsed).toBeDefined();
+      expectNoMoreHandles(before);
+      // The subscription ended with the transport.
+      expect(await messages[Symbol.asyncIterator]().next()).toMatchObject({ done: true });
+    });
+  }
+
+  it('a transport that never connected leaves no socket or timer', async () => {
+    await server.kill();
+    const before = handles();
+    await expect(createRedisTransport(options())).rejects.toMatchObject({ code: 'CONNECTION' });
+    expectNoMoreHandles(before);
+  });
+});

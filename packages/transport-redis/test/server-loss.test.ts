@@ -1,9 +1,11 @@
-// A redis-server of this test's own is killed, by its pid: close settles and leaves nothing behind
-// whatever the connections are doing.
+// A redis-server of this test's own is killed, by its pid, and started again empty: close settles
+// and leaves nothing behind whatever the connections are doing, and a Streams subscription gets
+// its consumer group back and goes on receiving.
 
 import type { Message, Transport } from '@msg/core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type RedisTransportOptions, createRedisTransport } from '../src/index.js';
+import { eventually } from './admin.js';
 import { TestServer } from './server.js';
 
 const bytes = (value: string) => new TextEncoder().encode(value);
@@ -80,4 +82,43 @@ describe('close while the server is down', () => {
     await expect(createRedisTransport(options())).rejects.toMatchObject({ code: 'CONNECTION' });
     expectNoMoreHandles(before);
   });
+});
+
+describe('the server restarts without its data', () => {
+  it('a Streams subscription creates its consumer group again, says so once, and gets what is published after the restart', async () => {
+    await server.restart();
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const publisher = await transport({ profile: 'streams' });
+      const subscriber = await transport({ profile: 'streams' });
+      const got = { own: [] as string[], durable: [] as string[], queue: [] as string[] };
+      await subscriber.subscribe('loss.stream', { handler: (message) => void got.own.push(text(message)) });
+      await subscriber.subscribe('loss.stream', { durable: 'loss', handler: (message) => void got.durable.push(text(message)) });
+      await subscriber.subscribe('loss.stream', { queue: 'loss', handler: (message) => void got.queue.push(text(message)) });
+      await publisher.publish('loss.stream', bytes('before'));
+      const all = (body: string) => Object.values(got).every((bodies) => bodies.includes(body));
+      expect(await eventually(() => all('before'), 5000)).toBe(true);
+
+      await server.kill();
+      await server.restart();
+      // Publish once the publisher is back; its connection reconnects with backoff.
+      let published = '';
+      let attempt = 0;
+      expect(
+        await eventually(async () => {
+          const body = `after${++attempt}`;
+          return publisher.publish('loss.stream', bytes(body)).then(
+            () => ((published = body), true),
+            () => false,
+          );
+        }, 10_000),
+      ).toBe(true);
+      expect(await eventually(() => all(published), 10_000)).toBe(true);
+      const lost = warn.mock.calls.filter(([line]) => /consumer group .* was gone/.test(String(line)));
+      expect(lost.length).toBe(1);
+      expect(String(lost[0]?.[0])).toMatch(/lost \(reported once per transport\)/);
+    } finally {
+      warn.mockRestore();
+    }
+  }, 30_000);
 });

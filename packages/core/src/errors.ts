@@ -56,10 +56,14 @@ export class ConnectionError extends MsgError {
 export class PayloadTooLargeError extends MsgError {
   readonly size: number;
   readonly limit: number;
-  constructor(size: number, limit: number, options?: Cause) {
+  /**
+   * @param options.message replaces the default text, for a transport whose `size` counts more than
+   *   the data (headers, framing) and that can say what it counted.
+   */
+  constructor(size: number, limit: number, options?: Cause & { message?: string }) {
     super(
       'PAYLOAD_TOO_LARGE',
-      `payload of ${size} bytes exceeds this transport's maximum of ${limit} bytes; split it or use a transport with a larger limit`,
+      options?.message ?? `payload of ${size} bytes exceeds this transport's maximum of ${limit} bytes; split it or use a transport with a larger limit`,
       options,
     );
     this.size = size;

@@ -12,6 +12,13 @@ describe('errors', () => {
     expect(isMsgError(new Error('plain'))).toBe(false);
   });
 
+  it('PayloadTooLargeError takes a message that says what its size counted, and keeps the figures', () => {
+    const cause = new Error('max_payload size exceeded');
+    const error = new PayloadTooLargeError(12, 10, { cause, message: 'data of 8 bytes plus headers of 4 bytes exceed 10 bytes' });
+    expect(error.message).toBe('data of 8 bytes plus headers of 4 bytes exceed 10 bytes');
+    expect({ code: error.code, size: error.size, limit: error.limit, cause: error.cause }).toEqual({ code: 'PAYLOAD_TOO_LARGE', size: 12, limit: 10, cause });
+  });
+
   it('the brand survives a second copy of the package (a plain object with the shared symbol)', () => {
     const foreign = Object.assign(new Error('x'), { code: 'TIMEOUT', [Symbol.for('@msg/core.MsgError')]: true });
     expect(isMsgError(foreign, 'TIMEOUT')).toBe(true);

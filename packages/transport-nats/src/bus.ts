@@ -18,10 +18,11 @@ export async function join(nc: NatsConnection, group: string, deliver: Deliver, 
   const leave = await confirmed(nc, subscription, `joining bus "${group}"`);
   return {
     send: async (message) => {
+      const headers = toNatsHeaders(message, self);
       try {
-        nc.publish(group, message.data, { headers: toNatsHeaders(message, self) });
+        nc.publish(group, message.data, { headers });
       } catch (error) {
-        throw toCoreError(error, { what: `send to bus "${group}"`, subject: group, size: message.data.length, maxPayload });
+        throw toCoreError(error, { what: `send to bus "${group}"`, subject: group, size: message.data.length, headers, maxPayload });
       }
     },
     leave,

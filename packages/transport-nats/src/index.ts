@@ -24,12 +24,12 @@ import { DurableTopics, type NatsJetStreamOptions } from './jetstream.js';
 import { publish, subscribe } from './pubsub.js';
 import { REPLIER_QUEUE, Requests, serveRequests } from './reqrep.js';
 import { respond, survey } from './survey.js';
+import { HEADER_ROOM } from './wire.js';
 
 export type { NatsConnectionOptions, NatsTlsOptions } from './connection.js';
 export type { NatsJetStreamOptions } from './jetstream.js';
 
-/** Room kept in the server's `max_payload` for headers: the message id and the user's own headers. */
-export const HEADER_ROOM = 4096;
+export { HEADER_ROOM };
 /** The server's default `max_payload` (1 MiB); the declared maximum follows the server actually reached. */
 const DEFAULT_SERVER_MAX_PAYLOAD = 1024 * 1024;
 
@@ -112,7 +112,7 @@ class NatsBackend implements Backend {
   }
 
   reply(service: string, serve: Serve): Promise<Stop> {
-    return serveRequests(this.#nc, service, serve, REPLIER_QUEUE);
+    return serveRequests(this.#nc, service, serve, REPLIER_QUEUE, this.capabilities.maxPayload);
   }
 
   publish(message: Message): void | Promise<void> {
@@ -132,7 +132,7 @@ class NatsBackend implements Backend {
   }
 
   respond(topic: string, serve: Serve): Promise<Stop> {
-    return respond(this.#nc, topic, serve);
+    return respond(this.#nc, topic, serve, this.capabilities.maxPayload);
   }
 
   async join(group: string, deliver: Deliver): Promise<BusLink> {

@@ -92,11 +92,13 @@ export class DurableTopics {
 
   async publish(message: Message): Promise<void> {
     const subject = `${this.#prefix}.${message.subject}`;
+    // The client adds its own headers (Nats-Msg-Id) to these: an error then counts them too.
+    const headers = toDurableHeaders(message);
     try {
       // The message id doubles as JetStream's dedup id: a publish retried after a lost PubAck is stored once.
-      await this.#js.publish(subject, message.data, { msgID: message.id, headers: toDurableHeaders(message) });
+      await this.#js.publish(subject, message.data, { msgID: message.id, headers });
     } catch (error) {
-      throw toCoreError(error, { what: `publish to "${message.subject}"`, subject: message.subject, size: message.data.length, maxPayload: this.#maxPayload });
+      throw toCoreError(error, { what: `publish to "${message.subject}"`, subject: message.subject, size: message.data.length, headers, maxPayload: this.#maxPayload });
     }
   }
 

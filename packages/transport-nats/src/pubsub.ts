@@ -9,10 +9,11 @@ import { toCoreError } from './errors.js';
 import { fromNats, toNatsHeaders } from './wire.js';
 
 export function publish(nc: NatsConnection, message: Message, maxPayload: number): void {
+  const headers = toNatsHeaders(message);
   try {
-    nc.publish(message.subject, message.data, { headers: toNatsHeaders(message) });
+    nc.publish(message.subject, message.data, { headers });
   } catch (error) {
-    throw toCoreError(error, { what: `publish to "${message.subject}"`, subject: message.subject, size: message.data.length, maxPayload });
+    throw toCoreError(error, { what: `publish to "${message.subject}"`, subject: message.subject, size: message.data.length, headers, maxPayload });
   }
 }
 

@@ -38,7 +38,14 @@ export class Requests {
     } catch (error) {
       this.#pending.reject(
         request.id,
-        toCoreError(error, { what: `request to "${request.subject}"`, subject: request.subject, size: request.data.length, maxPayload: this.#maxPayload }),
+        toCoreError(error, {
+          what: `request to "${request.subject}"`,
+          subject: request.subject,
+          size: request.data.length,
+          // The same headers as sent, built again on this error path only.
+          headers: toNatsHeaders(request),
+          maxPayload: this.#maxPayload,
+        }),
       );
     }
   }
@@ -59,17 +66,18 @@ export class Requests {
   }
 }
 
-export async function serveRequests(nc: NatsConnection, service: string, serve: Serve, queue: string | undefined): Promise<Stop> {
+export async function serveRequests(nc: NatsConnection, service: string, serve: Serve, queue: string | undefined, maxPayload: number): Promise<Stop> {
   const subscription = nc.subscribe(service, {
     queue,
     callback: (error, msg) => {
       if (error !== null || msg.reply === undefined) return; // a plain publish on the subject: nobody to answer
       void serve(fromNats(msg, service)).then((reply) => {
+        const headers = toNatsHeaders(reply);
         try {
-          msg.respond(reply.data, { headers: toNatsHeaders(reply) });
+          msg.respond(reply.data, { headers });
         } catch (error) {
           // Too large with its headers, most likely: tell the requester rather than let it time out.
-          const why = toCoreError(error, { what: `reply from "${service}"` });
+          const why = toCoreError(error, { what: `reply from "${service}"`, size: reply.data.length, headers, maxPayload });
           try {
             msg.respond(new Uint8Array(0), { headers: toNatsHeaders({ ...reply, headers: { [ERROR_HEADER]: why.message, [ERROR_CODE_HEADER]: why.code } }) });
           } catch {

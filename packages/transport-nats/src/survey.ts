@@ -15,15 +15,16 @@ export function survey(nc: NatsConnection, question: Message, deliver: Deliver, 
     },
   });
   signal.addEventListener('abort', () => answers.unsubscribe(), { once: true });
+  const headers = toNatsHeaders(question);
   try {
-    nc.publish(question.subject, question.data, { reply: inbox, headers: toNatsHeaders(question) });
+    nc.publish(question.subject, question.data, { reply: inbox, headers });
   } catch (error) {
     answers.unsubscribe();
-    throw toCoreError(error, { what: `survey on "${question.subject}"`, subject: question.subject, size: question.data.length, maxPayload });
+    throw toCoreError(error, { what: `survey on "${question.subject}"`, subject: question.subject, size: question.data.length, headers, maxPayload });
   }
 }
 
 /** A respondent is a replier outside any queue group: every one of them gets every question. */
-export function respond(nc: NatsConnection, topic: string, serve: Serve): Promise<Stop> {
-  return serveRequests(nc, topic, serve, undefined);
+export function respond(nc: NatsConnection, topic: string, serve: Serve, maxPayload: number): Promise<Stop> {
+  return serveRequests(nc, topic, serve, undefined, maxPayload);
 }

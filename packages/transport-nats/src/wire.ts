@@ -7,6 +7,11 @@ import { type Headers, type Message, nextId } from '@msg/core';
 import { type Msg, type MsgHdrs, headers as natsHeaders } from '@nats-io/transport-node';
 
 const ID_HEADER = 'msg-id';
+/**
+ * Room kept in the server's `max_payload` for headers: the message id and the user's own headers.
+ * The data may take the rest, so data and headers together may not exceed `max_payload`.
+ */
+export const HEADER_ROOM = 4096;
 /** The bus member that sent a message, so that it can skip its own. */
 export const SENDER_HEADER = 'msg-sender';
 /** The server's status code for "nobody is subscribed to the request's subject". */
@@ -26,6 +31,16 @@ export function toDurableHeaders(message: Message): MsgHdrs {
   out.set(ID_HEADER, message.id);
   for (const key in message.headers) out.set(key, message.headers[key] as string);
   return out;
+}
+
+/**
+ * Bytes that `headers` take in a message, which the server counts against `max_payload` with the
+ * data: the `NATS/1.0` line, a `key: value` line per value, and the blank line that ends them.
+ */
+export function headerBytes(headers: MsgHdrs): number {
+  let bytes = 0;
+  for (const [key, values] of headers) for (const value of values) bytes += Buffer.byteLength(`\r\n${key}: ${value}`);
+  return bytes === 0 ? 0 : Buffer.byteLength('NATS/1.0\r\n\r\n') + bytes;
 }
 
 /** A received NATS message as the core sees it; one without `msg-id` gets a fresh id. */

@@ -54,6 +54,7 @@ export class RedisBackend implements Backend {
   readonly #pubsub: PubSubContext;
   #inbox: Promise<string> | undefined;
   #badFrames = 0;
+  #groupsLost = 0;
 
   static async open(settings: BackendSettings): Promise<RedisBackend> {
     const command = await openConnection(settings.server, 'command');
@@ -99,6 +100,7 @@ export class RedisBackend implements Backend {
       keyExpiryMs: settings.keyExpiryMs,
       claimIdleMs: settings.claimIdleMs,
       onBadFrame,
+      onGroupLost: (key, group) => this.#onGroupLost(key, group),
       blocking: this.#blocking,
     };
     // Replies published while the inbox was disconnected are gone: fail the waiting requests now
@@ -199,5 +201,14 @@ export class RedisBackend implements Backend {
     if (this.#badFrames++ > 0) return;
     const detail = error instanceof Error ? error.message : String(error);
     console.warn(`@msg/transport-redis: dropped a message that is not a valid msg frame (reported once per transport): ${detail}`);
+  }
+
+  /** A server that lost its data loses every group at once: the first recreation per transport is reported. */
+  #onGroupLost(key: string, group: string): void {
+    if (this.#groupsLost++ > 0) return;
+    console.warn(
+      `@msg/transport-redis: the consumer group "${group}" of stream "${key}" was gone (the server lost its data, or the key expired or was deleted); ` +
+        'created it again where the subscription stopped reading: entries it held unacknowledged, and entries written before the loss and not read yet, are lost (reported once per transport)',
+    );
   }
 }

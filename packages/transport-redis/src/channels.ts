@@ -3,6 +3,7 @@
 // gets every message of it.
 
 import type { Redis } from 'ioredis';
+import { tidy } from './connection.js';
 
 export type Listener = (payload: Buffer, channel: string) => void;
 export type Unlisten = () => Promise<void>;
@@ -61,7 +62,7 @@ export class Channels {
       owner.listeners.delete(listener);
       if (owner.listeners.size > 0 || map.get(name) !== owner) return;
       map.delete(name);
-      await (glob ? this.#client.punsubscribe(name) : this.#client.unsubscribe(name)).catch(() => undefined);
+      await tidy(this.#client, (client) => (glob ? client.punsubscribe(name) : client.unsubscribe(name)));
     };
   }
 

@@ -104,7 +104,7 @@ export async function openConnection(settings: ServerSettings, role: Role, block
   try {
     await client.connect();
   } catch (error) {
-    client.disconnect();
+    drop(client);
     throw connectionError(settings, 'could not connect', lastError ?? error);
   }
   ready = true;
@@ -133,25 +133,85 @@ function writePerTick(client: Redis): void {
   };
 }
 
-/** Closes gracefully (QUIT flushes what was sent) and resolves once the socket is gone. */
+/**
+ * Sends a command that tidies up after a stop (UNSUBSCRIBE, XGROUP DESTROY) and waits for it while
+ * the connection is up. While it is down nothing waits: the command stays queued, to be sent after
+ * the reconnect or rejected by close, so that neither a stop nor a close waits for a server that is
+ * away. Never rejects: a tidy-up that fails leaves at most a key that expires.
+ */
+export function tidy(client: Redis, send: (client: Redis) => Promise<unknown>): Promise<void> {
+  const up = client.status === 'ready';
+  const sent = send(client).then(
+    () => undefined,
+    () => undefined,
+  );
+  return up ? sent : Promise.resolve();
+}
+
+/** How long QUIT may wait for its answer before the connection is dropped. */
+const QUIT_MS = 2000;
+
+/**
+ * Closes gracefully (QUIT flushes what was sent) and resolves once the connection has ended, in
+ * whatever state it is: a server that does not answer QUIT within QUIT_MS is dropped, and one that
+ * is down ends the connection at once.
+ */
 export function closeConnection(client: Redis): Promise<void> {
-  if (client.status === 'end') return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(() => client.disconnect(), 2000);
-    client.once('end', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    if (client.status === 'ready') client.quit().catch(() => client.disconnect());
-    else client.disconnect();
-  });
+  return endConnection(client, true);
 }
 
 /** Drops the connection now: for blocking connections, whose pending command would delay QUIT. */
 export function dropConnection(client: Redis): Promise<void> {
+  return endConnection(client, false);
+}
+
+function endConnection(client: Redis, graceful: boolean): Promise<void> {
   if (client.status === 'end') return Promise.resolve();
   return new Promise<void>((resolve) => {
-    client.once('end', () => resolve());
-    client.disconnect();
+    const quitting = graceful && client.status === 'ready';
+    const timer = quitting ? setTimeout(() => drop(client), QUIT_MS) : undefined;
+    client.once('end', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    if (quitting) client.quit().catch(() => drop(client));
+    else if (!drop(client)) resolve();
   });
+}
+
+/** The parts of an ioredis client that `drop` needs beyond its public API. */
+interface ClientInternals {
+  reconnectTimeout?: ReturnType<typeof setTimeout> | null;
+  setStatus?: (status: 'end') => void;
+  flushQueue?: (error: Error) => void;
+}
+
+/**
+ * Ends the connection now. False when the client cannot be made to say so ('end' will not come).
+ *
+ * A client waiting between reconnect attempts has no socket: disconnect() only clears its timer and
+ * it never ends, and the commands in its offline queue wait for their timeout (ioredis issues #1247,
+ * #1830). That client is ended here as ioredis ends one whose socket closed after a disconnect: no
+ * more reconnects, status `end`, and every queued command rejected with "Connection is closed.".
+ */
+function drop(client: Redis): boolean {
+  if (client.status === 'end') return true;
+  if (client.status !== 'reconnecting') {
+    client.disconnect();
+    // disconnect() only half-closes; a server that does not answer would keep the socket for
+    // ioredis's disconnectTimeout (2 s). A drop does not wait for it.
+    client.stream?.destroy();
+    return true;
+  }
+  const internals = client as unknown as ClientInternals;
+  if (typeof internals.setStatus !== 'function' || typeof internals.flushQueue !== 'function' || !('reconnectTimeout' in internals)) {
+    // Another ioredis than the one this was written for: stop what can be stopped, do not wait.
+    client.disconnect();
+    return false;
+  }
+  if (internals.reconnectTimeout) clearTimeout(internals.reconnectTimeout);
+  internals.reconnectTimeout = null;
+  internals.setStatus('end');
+  internals.flushQueue(new Error('Connection is closed.'));
+  return true;
 }

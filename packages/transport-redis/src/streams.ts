@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { type BackendSubscribeOptions, type Deliver, Kind, type Message, type Stop } from '@msg/core';
 import type { Redis } from 'ioredis';
-import { type ServerSettings, backoff, connectionError, dropConnection, openConnection, sleep } from './connection.js';
+import { type ServerSettings, backoff, connectionError, dropConnection, openConnection, sleep, tidy } from './connection.js';
 import { type Names, frame, unframe } from './wire.js';
 
 export interface StreamContext {
@@ -19,6 +19,8 @@ export interface StreamContext {
   keyExpiryMs: number;
   claimIdleMs: number;
   onBadFrame: (error: unknown) => void;
+  /** A subscription found its consumer group gone and created it again: what was in it is lost. */
+  onGroupLost: (key: string, group: string) => void;
   blocking: Set<Redis>;
 }
 
@@ -52,9 +54,7 @@ export async function subscribeToStream(
   const consumer = options.durable ?? randomUUID();
   try {
     // `$`: a new group starts with what is published from now on; an existing one resumes.
-    await command.xgroup('CREATE', key, group, '$', 'MKSTREAM').catch((error: unknown) => {
-      if (!String((error as Error)?.message).startsWith('BUSYGROUP')) throw error;
-    });
+    await createGroup(command, key, group, '$');
     await command.pexpire(key, ctx.keyExpiryMs);
   } catch (error) {
     throw connectionError(settings, `subscribing to "${topic}" failed`, error);
@@ -65,8 +65,20 @@ export async function subscribeToStream(
   return async () => {
     await reader.stop();
     ctx.blocking.delete(blocking);
-    if (once) await command.xgroup('DESTROY', key, group).catch(() => undefined);
+    if (once) await tidy(command, (client) => client.xgroup('DESTROY', key, group));
   };
+}
+
+/** Creates the consumer group, and the stream when there is none; a group that exists is left as it is. */
+async function createGroup(client: Redis, key: string, group: string, from: string): Promise<void> {
+  await client.xgroup('CREATE', key, group, from, 'MKSTREAM').catch((error: unknown) => {
+    if (!String((error as Error)?.message).startsWith('BUSYGROUP')) throw error;
+  });
+}
+
+/** The server has no such group (or stream): it lost its data, or the key expired or was deleted. */
+function isNoGroup(error: unknown): boolean {
+  return String((error as Error | null)?.message).startsWith('NOGROUP');
 }
 
 type Entry = [id: Buffer, fields: Buffer[] | null];
@@ -84,6 +96,12 @@ class StreamReader {
   readonly #inHand = new Set<string>();
   /** Where reading this consumer's own pending entries goes on; undefined when there is no need. */
   #historyFrom: string | undefined = '0';
+  /**
+   * The newest entry this subscription has read, where a lost group is created again: a stream that
+   * was created anew holds only entries published since (later ids), and one that kept its entries
+   * is not read again from the start.
+   */
+  #lastRead = '0-0';
   #claimCursor = '0-0';
   #nextClaim = 0;
   #wake: (() => void) | undefined;
@@ -124,19 +142,42 @@ class StreamReader {
         else if (Date.now() >= this.#nextClaim) await this.#claim(count);
         else await this.#readNew(count);
         failures = 0;
-      } catch {
+      } catch (error) {
         if (signal.aborted) return;
+        if (isNoGroup(error) && (await this.#recreateGroup())) continue;
         await sleep(backoff(++failures), signal);
         this.#rereadOwn();
       }
     }
   }
 
+  /**
+   * The group is gone, and with it every position and pending entry of it: create it again where
+   * this subscription stopped reading, and report the loss. False when that failed too (the server
+   * is away again): the loop retries with backoff.
+   */
+  async #recreateGroup(): Promise<boolean> {
+    try {
+      await createGroup(this.#blocking, this.#key, this.#group, this.#lastRead);
+      await this.#blocking.pexpire(this.#key, this.#ctx.keyExpiryMs);
+    } catch {
+      return false;
+    }
+    this.#ctx.onGroupLost(this.#key, this.#group);
+    this.#claimCursor = '0-0';
+    this.#rereadOwn();
+    return true;
+  }
+
   async #readNew(count: number): Promise<void> {
     const reply = (await this.#blocking.callBuffer(
       'XREADGROUP', 'GROUP', this.#group, this.#consumer, 'COUNT', count, 'BLOCK', POLL_MS, 'STREAMS', this.#key, '>',
     )) as [Buffer, Entry[]][] | null;
-    for (const entry of reply?.[0]?.[1] ?? []) this.#handOver(entry);
+    const entries = reply?.[0]?.[1] ?? [];
+    const last = entries[entries.length - 1];
+    // New entries come in order, each batch after the one before: the last is the newest read.
+    if (last) this.#lastRead = last[0].toString();
+    for (const entry of entries) this.#handOver(entry);
   }
 
   async #readOwn(count: number, from: string): Promise<void> {
@@ -195,3 +236,4 @@ class StreamReader {
     if (!this.#stopped.signal.aborted) this.#historyFrom = '0';
   }
 }
+

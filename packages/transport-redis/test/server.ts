@@ -1,0 +1,70 @@
+// A redis-server of a test's own, on a free loopback port and without persistence, for the cases
+// that kill or restart the server: the shared one is never touched.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+
+const HOST = '127.0.0.1';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, HOST, () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export class TestServer {
+  readonly host = HOST;
+  readonly port: number;
+  #process: ChildProcess | undefined;
+
+  private constructor(port: number) {
+    this.port = port;
+  }
+
+  static async start(): Promise<TestServer> {
+    const server = new TestServer(await freePort());
+    await server.restart();
+    return server;
+  }
+
+  /** (Re)starts the server on the same port, empty, and resolves once it accepts connections. */
+  async restart(): Promise<void> {
+    await this.kill();
+    const args = ['--port', String(this.port), '--bind', HOST, '--save', '', '--appendonly', 'no'];
+    const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.#process = child;
+    // Should the test process end without stopping it (a crash, a timeout), the server goes too.
+    const orphaned = () => child.kill('SIGKILL');
+    process.once('exit', orphaned);
+    child.once('exit', () => process.off('exit', orphaned));
+    let log = '';
+    await new Promise<void>((resolve, reject) => {
+      const onData = (chunk: Buffer) => {
+        log = (log + chunk.toString()).slice(-4000);
+        if (!log.includes('Ready to accept connections')) return;
+        child.stdout?.off('data', onData);
+        child.stdout?.resume();
+        resolve();
+      };
+      child.stdout?.on('data', onData);
+      child.stderr?.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
+      child.once('exit', (code) => reject(new Error(`redis-server on port ${this.port} exited with ${code}: ${log}`)));
+    });
+  }
+
+  /** Kills the server at once, as a crash would: no goodbye to clients, and no data kept. */
+  async kill(): Promise<void> {
+    const child = this.#process;
+    this.#process = undefined;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+  }
+}

@@ -52,7 +52,10 @@ export const nanomsgCapabilities: Capabilities = {
   timing: { surveyDeadlineMs: 300, settleMs: 100 },
 };
 
-/** With `wire: 'plain'`: bare payloads, as native peers send them, so no headers. */
+/**
+ * With `wire: 'plain'`: bare payloads, as native peers send them, so no headers, and no request
+ * deadline either: a replier waits for a hung handler until it returns (see the README).
+ */
 export const nanomsgPlainCapabilities: Capabilities = { ...nanomsgCapabilities, headers: false };
 
 export interface NanomsgOptions {
@@ -101,9 +104,9 @@ class NanomsgBackend implements Backend {
     readonly given: GivenEndpoints,
   ) {}
 
-  request(request: Message, signal: AbortSignal): Promise<Message> {
+  request(request: Message, signal: AbortSignal, deadline: number): Promise<Message> {
     this.given.asRepliers(request.subject);
-    return this.requests.request(request, signal);
+    return this.requests.request(request, signal, deadline);
   }
 
   async reply(service: string, serve: Serve): Promise<Stop> {

@@ -9,7 +9,7 @@ import type { Directory } from './directory.js';
 import { nn } from './native.js';
 import { serveInTurn } from './serve.js';
 import { NanoSocket, type SocketSettings } from './socket.js';
-import { type Wire, encodeBody, readBody, wireOf } from './wire.js';
+import { type Wire, encodeRequest, readBody, readRequest, wireOf } from './wire.js';
 
 /**
  * nanomsg resends an unanswered request on a timer (default 60 s); the core's timeout already
@@ -65,7 +65,7 @@ class Pool {
     }
   }
 
-  request(request: Message, signal: AbortSignal): Promise<Message> {
+  request(request: Message, signal: AbortSignal, deadline: number): Promise<Message> {
     return new Promise((resolve, reject) => {
       let requester: Requester | undefined;
       const onAbort = () => {
@@ -90,7 +90,7 @@ class Pool {
           },
         };
         try {
-          free.socket.send(encodeBody(Kind.request, request, this.wire));
+          free.socket.send(encodeRequest(request, deadline, this.wire));
         } catch (error) {
           this.#release(free);
           free.inFlight = undefined;
@@ -157,13 +157,13 @@ export class Requests {
     readonly maxInFlight: number,
   ) {}
 
-  request(request: Message, signal: AbortSignal): Promise<Message> {
+  request(request: Message, signal: AbortSignal, deadline: number): Promise<Message> {
     const endpoints = this.directory.repliers(request.subject);
     if (!endpoints || endpoints.size === 0) return Promise.reject(new NoRespondersError(request.subject));
     let pool = this.#pools.get(request.subject);
     if (!pool) this.#pools.set(request.subject, (pool = new Pool(this.settings, this.wire, this.maxInFlight)));
     pool.sync(endpoints, this.directory.version);
-    return pool.request(request, signal);
+    return pool.request(request, signal, deadline);
   }
 
   close(): void {
@@ -184,21 +184,38 @@ export function serveRequests(directory: Directory, settings: SocketSettings, se
   const endpoint = endpoints[0] as string;
   serveInTurn(socket, (frame) => {
     let request: Message;
+    let deadline: number | undefined;
     try {
-      request = readBody(frame, service);
+      ({ request, deadline } = readRequest(frame, service));
     } catch {
       return undefined; // a malformed request gets no reply; the REP socket forgets it on the next one
     }
-    if (wireOf(frame) === 'envelope') return serve(request).then((reply) => encodeEnvelope(Kind.reply, reply));
-    // A native requester gets the reply's bytes, or the handler's error message as text.
-    return serve(request).then((reply) => {
+    // Nobody waits for the reply any more: skip the work.
+    if (deadline !== undefined && Date.now() > deadline) return undefined;
+    const envelope = wireOf(frame) === 'envelope';
+    const reply = serve(request).then((reply) => {
+      if (envelope) return encodeEnvelope(Kind.reply, reply);
+      // A native requester gets the reply's bytes, or the handler's error message as text.
       const error = reply.headers[ERROR_HEADER];
       return error === undefined ? reply.data : Buffer.from(error);
     });
+    return deadline === undefined ? reply : untilDeadline(reply, deadline);
   });
   directory.addReplier(service, endpoint);
   return async () => {
     directory.removeReplier(service, endpoint);
     socket.close();
   };
+}
+
+/**
+ * The reply, or nothing once the requester's deadline has passed: the REP socket is given back for
+ * the next request and a late reply is dropped, since the socket would send it as the next one's.
+ */
+function untilDeadline(reply: Promise<Uint8Array>, deadline: number): Promise<Uint8Array | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - Date.now()));
+  });
+  return Promise.race([reply, late]).finally(() => clearTimeout(timer));
 }

@@ -9,7 +9,7 @@ import { replierGroup, requestTopic } from './names.js';
 import { fromRecord, toRecord } from './wire.js';
 
 /** Requests one replier serves at the same time. */
-const CONCURRENT_REQUESTS = 64;
+export const CONCURRENT_REQUESTS = 64;
 
 export async function request(connection: Connection, inbox: Inbox, request: Message, signal: AbortSignal, deadline?: number): Promise<Message> {
   const topic = requestTopic(request.subject);
@@ -34,11 +34,25 @@ export async function reply(connection: Connection, service: string, serve: Serv
       const { message, replyTo, deadline } = fromRecord(record, service, `${topic}/${partition}`);
       // Nobody waits for the answer any more: skip the work.
       if (replyTo === undefined || (deadline !== undefined && Date.now() > deadline)) return settle();
-      void serve(message)
-        .then((answer) => connection.answers.send(replyTo, toRecord(answer, { subject: true })))
+      void untilDeadline(serve(message), deadline)
+        .then((answer) => answer && connection.answers.send(replyTo, toRecord(answer, { subject: true })))
         // A reply that cannot be sent (the requester is gone) is not worth serving again.
         .catch(() => undefined)
         .finally(() => settle());
     },
   });
+}
+
+/**
+ * The answer, or nothing once the requester's deadline has passed: a handler that hangs then stops
+ * holding a place among the requests served at once and the commits behind it, and its late answer,
+ * which nobody waits for, is dropped.
+ */
+function untilDeadline(answer: Promise<Message>, deadline: number | undefined): Promise<Message | undefined> {
+  if (deadline === undefined) return answer;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - Date.now()));
+  });
+  return Promise.race([answer, late]).finally(() => clearTimeout(timer));
 }

@@ -11,10 +11,11 @@ const skip = await checkBroker('Kafka', '127.0.0.1', 9092);
 const options: KafkaOptions = { brokers: ['127.0.0.1:9092'] };
 const open: Array<{ close(): Promise<void> }> = [];
 afterAll(() => Promise.all(open.map((t) => t.close())), 60_000);
+const transport = () => createKafkaTransport(options);
 
 describe.skipIf(skip !== undefined)('kafka › a slow handler', () => {
   it('does not hold back the requests behind it, and its own reply still arrives', async () => {
-    const [replier, a, b] = await Promise.all([1, 2, 3].map(() => createKafkaTransport(options)));
+    const [replier, a, b] = await Promise.all([transport(), transport(), transport()]);
     open.push(replier, a, b);
     const service = uniqueName('slow');
     let release!: () => void;
@@ -44,7 +45,7 @@ describe.skipIf(skip !== undefined)('kafka › a slow handler', () => {
   }, 60_000);
 
   it('that never returns gives its place back at its deadline, even when as many hang as are served at once', async () => {
-    const [replier, a] = await Promise.all([1, 2].map(() => createKafkaTransport(options)));
+    const [replier, a] = await Promise.all([transport(), transport()]);
     open.push(replier, a);
     const service = uniqueName('hung');
     let release!: () => void;

@@ -93,6 +93,36 @@ export function reqrepCases(ctx: Context): void {
       expect(str(next.data)).toBe('late:fast');
     });
 
+    caseIf(ctx, on, "a replier whose handler hangs still serves the requests after it once the hung request's deadline has passed", why, async () => {
+      const [a, b, c] = await trio(ctx);
+      const service = uniqueName('rr');
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let hung = 0;
+      await a.reply(service, async (request) => {
+        if (str(request.data) === 'hang') {
+          hung++;
+          await released;
+        }
+        return utf8(`re:${str(request.data)}`);
+      });
+      try {
+        // Long enough that the request reaches the replier before its deadline on every backend.
+        const timeout = Math.max(1000, ctx.settle * 2);
+        const hanging = b.request(service, utf8('hang'), { timeout }).catch((error: unknown) => error);
+        // Sent while the handler hangs, from the same requester and from another: both wait behind it.
+        const normal = ctx.caseTimeout / 3;
+        const behind = [b.request(service, utf8('behind-b'), { timeout: normal }), c.request(service, utf8('behind-c'), { timeout: normal })];
+        expect(await hanging).toMatchObject({ code: 'TIMEOUT' });
+        expect((await Promise.all(behind)).map((reply) => str(reply.data))).toEqual(['re:behind-b', 're:behind-c']);
+        const after = await c.request(service, utf8('after'), { timeout: normal });
+        expect(str(after.data)).toBe('re:after');
+        expect(hung).toBe(1);
+      } finally {
+        release();
+      }
+    });
+
     caseIf(ctx, on, 'aborting the signal rejects the request with ABORTED', why, async () => {
       const [a, b] = await pair(ctx);
       const service = uniqueName('rr');

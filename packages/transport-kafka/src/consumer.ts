@@ -1,5 +1,7 @@
 // A consumer group reading one topic, at least once: a record's offset is committed only after the
 // core settles it without error, and a record settled with an error is read again from there.
+// Records are handed on without waiting for those before them (up to `maxPending` unsettled), so a
+// slow one holds back only the commits behind it, not the reading.
 // A group without committed offsets starts at the end of the log as it was when `consume` began, so
 // that what is published after `consume` resolves is delivered and what came before is not.
 
@@ -39,6 +41,9 @@ export async function consume(connection: Connection, options: ConsumeOptions): 
   }
   const consumer = connection.consumer(groupId);
   const flow = new Flow(options.maxPending);
+  const ledger = new Ledger(consumer, topic, flow);
+  // A new generation of the group reads again from the committed offsets: what was in hand is forgotten.
+  consumer.on(consumer.events.GROUP_JOIN, () => ledger.forget());
   const joined = placedOnJoin(consumer, connection.admin, options, ends);
   try {
     await consumer.connect();
@@ -46,7 +51,7 @@ export async function consume(connection: Connection, options: ConsumeOptions): 
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      eachBatch: (payload) => readBatch(payload, options.take, flow, consumer),
+      eachBatch: (payload) => readBatch(payload, options.take, flow, ledger),
     });
     await joined.done;
   } catch (error) {
@@ -61,6 +66,7 @@ export async function consume(connection: Connection, options: ConsumeOptions): 
     flow.stopTaking();
     const leaving = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
       flow.stop();
+      await ledger.committed();
       await consumer.disconnect();
       // A group named for this one consumer has no use after it: drop its offsets from the broker.
       if (options.ephemeral) await connection.admin.deleteGroups([groupId]).catch(() => undefined);
@@ -185,20 +191,95 @@ class Flow {
   }
 }
 
+/** One record handed on: where it is in its partition, and whether it is done. */
+interface InHand {
+  readonly offset: string;
+  done: boolean;
+}
+
+/**
+ * The records handed on and not yet committed, per partition in offset order, across batches. As
+ * they settle, the offset after the longest run of done records from the oldest is committed; a
+ * record settled with an error is read again from its offset, and so is what followed it.
+ */
+class Ledger {
+  readonly #lines = new Map<number, InHand[]>();
+  readonly #due = new Map<number, string>();
+  #committing: Promise<void> | undefined;
+
+  constructor(
+    readonly consumer: Consumer,
+    readonly topic: string,
+    readonly flow: Flow,
+  ) {}
+
+  /** Records that `record` is in the consumer's hands; the function returned settles it, once. */
+  hand(partition: number, offset: string): (error?: unknown) => void {
+    let line = this.#lines.get(partition);
+    if (!line) this.#lines.set(partition, (line = []));
+    const entry: InHand = { offset, done: false };
+    line.push(entry);
+    const inLine = line;
+    let settled = false;
+    return (error) => {
+      if (settled) return;
+      settled = true;
+      this.flow.settled();
+      // A line forgotten (the group moved on) or cut short (a record before it failed): read again anyway.
+      if (this.#lines.get(partition) !== inLine) return;
+      const at = inLine.indexOf(entry);
+      if (at < 0) return;
+      if (error === undefined) {
+        entry.done = true;
+        this.#advance(partition, inLine);
+      } else {
+        inLine.splice(at);
+        // Stopping: the group's next member reads it again from the committed offset.
+        if (this.flow.taking) this.consumer.seek({ topic: this.topic, partition, offset });
+      }
+    };
+  }
+
+  #advance(partition: number, line: InHand[]): void {
+    let done = 0;
+    while (line[done]?.done) done++;
+    if (done === 0) return;
+    const last = line[done - 1] as InHand;
+    line.splice(0, done);
+    this.#due.set(partition, (BigInt(last.offset) + 1n).toString());
+    this.#committing ??= this.#commit();
+  }
+
+  /** One commit at a time, of the latest offsets due, so that a partition's commits never go backwards. */
+  async #commit(): Promise<void> {
+    while (this.#due.size > 0) {
+      const offsets = [...this.#due].map(([partition, offset]) => ({ topic: this.topic, partition, offset }));
+      this.#due.clear();
+      // A lost commit means a redelivery, which at-least-once allows.
+      await this.consumer.commitOffsets(offsets).catch(() => undefined);
+    }
+    this.#committing = undefined;
+  }
+
+  /** Resolves once the offsets due so far are committed. */
+  async committed(): Promise<void> {
+    await this.#committing;
+  }
+
+  forget(): void {
+    this.#lines.clear();
+  }
+}
+
 const HEARTBEAT_WHILE_WAITING_MS = 1000;
 
-async function readBatch(payload: EachBatchPayload, take: Take, flow: Flow, consumer: Consumer): Promise<void> {
-  const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary } = payload;
-  const { topic, partition } = batch;
-  // Per record of this batch handed on: undefined while in the consumer's hands, then true (done)
-  // or false (to read again).
-  const outcome: (boolean | undefined)[] = [];
-  let unsettled = 0;
-  let failed = false;
+async function readBatch(payload: EachBatchPayload, take: Take, flow: Flow, ledger: Ledger): Promise<void> {
+  const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+  const { partition } = batch;
   let lost = false;
 
-  /** Waits for the next settle, heartbeating so that a slow consumer keeps its place in the group. */
-  const waitForChange = async () => {
+  /** Waits for room, heartbeating so that a slow consumer keeps its place in the group. */
+  const waitForRoom = async () => {
     await flow.change(HEARTBEAT_WHILE_WAITING_MS);
     if (flow.stopped || lost) return;
     try {
@@ -209,33 +290,14 @@ async function readBatch(payload: EachBatchPayload, take: Take, flow: Flow, cons
     }
   };
 
-  for (const [i, record] of batch.messages.entries()) {
-    while (flow.full && !flow.stopped && !lost) await waitForChange();
-    if (flow.stopped || !flow.taking || lost || failed || !isRunning() || isStale()) break;
-    outcome[i] = undefined;
-    unsettled++;
+  for (const record of batch.messages) {
+    while (flow.full && !flow.stopped && !lost) await waitForRoom();
+    // Stale: a record settled with an error has this partition read again from there.
+    if (flow.stopped || !flow.taking || lost || !isRunning() || isStale()) break;
     flow.add();
-    take(record, partition, (error) => {
-      if (outcome[i] !== undefined) return;
-      outcome[i] = error === undefined;
-      failed ||= error !== undefined;
-      unsettled--;
-      flow.settled();
-    });
+    const settle = ledger.hand(partition, record.offset);
+    // The next fetch starts after it; its commit waits in the ledger until it and those before it are done.
+    resolveOffset(record.offset);
+    take(record, partition, settle);
   }
-  // Until every record handed on is settled, this partition's offset cannot move past it.
-  while (unsettled > 0 && !flow.stopped && !lost) await waitForChange();
-
-  let done = 0;
-  while (outcome[done] === true) done++;
-  const first = batch.messages[done];
-  if (done > 0) {
-    const last = batch.messages[done - 1] as KafkaMessage;
-    resolveOffset(last.offset);
-    await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: (BigInt(last.offset) + 1n).toString() }] }] }).catch(
-      () => undefined, // a lost commit means a redelivery, which at-least-once allows
-    );
-  }
-  // Read again from the first record not done (failed, or unsettled when stopping).
-  if (first && outcome.length > done && flow.taking && isRunning()) consumer.seek({ topic, partition, offset: first.offset });
 }

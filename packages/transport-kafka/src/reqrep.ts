@@ -1,7 +1,7 @@
 // Request/reply: requests go to the service's request topic, read by one group that all its
 // repliers share (so each request reaches one of them); replies go to the requester's inbox.
 
-import { NoRespondersError, type RequestCall, type Serve, type Stop } from '@msg/core';
+import { type Message, NoRespondersError, type RequestCall, type Serve, type Stop } from '@msg/core';
 import type { Connection } from './connection.js';
 import { consume } from './consumer.js';
 import type { Inbox } from './inbox.js';
@@ -9,7 +9,7 @@ import { replierGroup, requestTopic } from './names.js';
 import { fromRecord, toRecord } from './wire.js';
 
 /** Requests one replier serves at the same time. */
-const CONCURRENT_REQUESTS = 64;
+export const CONCURRENT_REQUESTS = 64;
 
 export async function request(connection: Connection, inbox: Inbox, call: RequestCall): Promise<void> {
   const request = call.message;
@@ -35,11 +35,25 @@ export async function reply(connection: Connection, service: string, serve: Serv
       const { message, replyTo, deadline } = fromRecord(record, service, `${topic}/${partition}`);
       // Nobody waits for the answer any more: skip the work.
       if (replyTo === undefined || (deadline !== undefined && Date.now() > deadline)) return settle();
-      void serve(message)
-        .then((answer) => connection.answers.send(replyTo, toRecord(answer, { subject: true })))
+      void untilDeadline(serve(message), deadline)
+        .then((answer) => answer && connection.answers.send(replyTo, toRecord(answer, { subject: true })))
         // A reply that cannot be sent (the requester is gone) is not worth serving again.
         .catch(() => undefined)
         .finally(() => settle());
     },
   });
+}
+
+/**
+ * The answer, or nothing once the requester's deadline has passed: a handler that hangs then stops
+ * holding a place among the requests served at once and the commits behind it, and its late answer,
+ * which nobody waits for, is dropped.
+ */
+function untilDeadline(answer: Promise<Message>, deadline: number | undefined): Promise<Message | undefined> {
+  if (deadline === undefined) return answer;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - Date.now()));
+  });
+  return Promise.race([answer, late]).finally(() => clearTimeout(timer));
 }

@@ -53,7 +53,10 @@ export const nanomsgCapabilities: Capabilities = {
   timing: { surveyDeadlineMs: 300, settleMs: 100 },
 };
 
-/** With `wire: 'plain'`: bare payloads, as native peers send them, so no headers. */
+/**
+ * With `wire: 'plain'`: bare payloads, as native peers send them, so no headers, and no request
+ * deadline either: a replier waits for a hung handler until it returns (see the README).
+ */
 export const nanomsgPlainCapabilities: Capabilities = { ...nanomsgCapabilities, headers: false };
 
 export interface NanomsgOptions {

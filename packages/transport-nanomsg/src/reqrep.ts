@@ -9,7 +9,7 @@ import type { Directory } from './directory.js';
 import { nn } from './native.js';
 import { serveInTurn } from './serve.js';
 import { NanoSocket, type SocketSettings } from './socket.js';
-import { type Wire, encodeBody, readBody, wireOf } from './wire.js';
+import { type Wire, encodeRequest, readBody, readRequest, wireOf } from './wire.js';
 
 /**
  * nanomsg resends an unanswered request on a timer (default 60 s); the core's timeout already
@@ -65,7 +65,7 @@ class Pool {
       requester = free;
       free.inFlight = call;
       try {
-        free.socket.send(encodeBody(Kind.request, call.message, this.wire));
+        free.socket.send(encodeRequest(call.message, call.deadline, this.wire));
       } catch (error) {
         this.#release(free);
         call.reject(error);
@@ -164,21 +164,38 @@ export function serveRequests(directory: Directory, settings: SocketSettings, se
   const endpoint = endpoints[0] as string;
   serveInTurn(socket, (frame) => {
     let request: Message;
+    let deadline: number | undefined;
     try {
-      request = readBody(frame, service);
+      ({ request, deadline } = readRequest(frame, service));
     } catch {
       return undefined; // a malformed request gets no reply; the REP socket forgets it on the next one
     }
-    if (wireOf(frame) === 'envelope') return serve(request).then((reply) => encodeEnvelope(Kind.reply, reply));
-    // A native requester gets the reply's bytes, or the handler's error message as text.
-    return serve(request).then((reply) => {
+    // Nobody waits for the reply any more: skip the work.
+    if (deadline !== undefined && Date.now() > deadline) return undefined;
+    const envelope = wireOf(frame) === 'envelope';
+    const reply = serve(request).then((reply) => {
+      if (envelope) return encodeEnvelope(Kind.reply, reply);
+      // A native requester gets the reply's bytes, or the handler's error message as text.
       const error = reply.headers[ERROR_HEADER];
       return error === undefined ? reply.data : Buffer.from(error);
     });
+    return deadline === undefined ? reply : untilDeadline(reply, deadline);
   });
   directory.addReplier(service, endpoint);
   return async () => {
     directory.removeReplier(service, endpoint);
     socket.close();
   };
+}
+
+/**
+ * The reply, or nothing once the requester's deadline has passed: the REP socket is given back for
+ * the next request and a late reply is dropped, since the socket would send it as the next one's.
+ */
+function untilDeadline(reply: Promise<Uint8Array>, deadline: number): Promise<Uint8Array | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - Date.now()));
+  });
+  return Promise.race([reply, late]).finally(() => clearTimeout(timer));
 }

@@ -82,6 +82,28 @@ export function readBody(body: Uint8Array, subject: string, id?: string): Messag
   return { id: id ?? nextId(), subject, data: body, headers: NO_HEADERS };
 }
 
+/**
+ * Reserved header of a request in the envelope: the requester's deadline (epoch ms), after which
+ * its replier stops waiting for the handler and takes the next request. The plain wire cannot carry it.
+ */
+const DEADLINE_HEADER = 'msg-deadline';
+
+/** BODY of a request: in the envelope, the request with its deadline beside its headers. */
+export function encodeRequest(request: Message, deadline: number, wire: Wire): Uint8Array {
+  if (wire === 'plain') return request.data;
+  return encodeEnvelope(Kind.request, { ...request, headers: { ...request.headers, [DEADLINE_HEADER]: String(deadline) } });
+}
+
+/** The request in BODY and its requester's deadline, when it carried one (see `encodeRequest`). */
+export function readRequest(body: Uint8Array, service: string): { request: Message; deadline: number | undefined } {
+  const request = readBody(body, service);
+  const carried = request.headers[DEADLINE_HEADER];
+  if (carried === undefined) return { request, deadline: undefined };
+  const { [DEADLINE_HEADER]: _, ...headers } = request.headers;
+  const deadline = Number(carried);
+  return { request: { ...request, headers }, deadline: Number.isFinite(deadline) ? deadline : undefined };
+}
+
 /** Whether BODY came as an envelope, so that an answer goes back in the form it was asked. */
 export function wireOf(body: Uint8Array): Wire {
   return isEnvelope(body) ? 'envelope' : 'plain';

@@ -87,12 +87,13 @@ export class ZmqBackend implements Backend {
   }
 
   async close(): Promise<void> {
-    const { directory, publishing, subscriptions, requester, surveys, answers } = this.#parts;
+    const { directory, publishing, subscriptions, requester, surveys, answers, settings } = this.#parts;
     directory.removePublisher(publishing.endpoint);
     requester.close();
     answers.close();
     await surveys.close();
     subscriptions.close();
     publishing.close();
+    settings.guard.close();
   }
 }

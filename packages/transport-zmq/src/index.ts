@@ -1,10 +1,11 @@
 // The ZeroMQ transport: brokerless. Each transport binds its own sockets and finds its peers through
 // a shared Directory (see directory.ts); the patterns live in reqrep.ts, pubsub.ts, survey.ts, bus.ts.
 
-import { type Capabilities, type Transport, type TransportFactory, createTransport, nextId, registerTransport, toMsgError } from '@msg/core';
+import { type Capabilities, type MsgError, type Transport, type TransportFactory, createTransport, nextId, registerTransport, toMsgError } from '@msg/core';
 import { ZmqBackend } from './backend.js';
 import { type Directory, sharedDirectory } from './directory.js';
 import { type EndpointOptions, Endpoints } from './endpoints.js';
+import { Guard } from './guard.js';
 import { Publishing, Subscriptions } from './pubsub.js';
 import { Requester } from './reqrep.js';
 import { type CurveKeys, socketSettings } from './sockets.js';
@@ -15,8 +16,16 @@ export type { DirectoryChange, Publisher } from './directory.js';
 export type { CurveKeys } from './sockets.js';
 export { endpointsUrl } from './endpoints.js';
 export type { EndpointOptions } from './endpoints.js';
+export type { MessageLimits } from './guard.js';
 
 const MAX_PAYLOAD = 16 * 1024 * 1024;
+// Room for the meta frame's headers beside the largest payload; a peer sending more is cut off.
+const MAX_FRAME = MAX_PAYLOAD + 1024 * 1024;
+/**
+ * What one message from a TCP peer may be, all parts together: ours have at most four parts (a
+ * ROUTER's routing id, the delimiter, payload and meta), a native peer's a few routing ids more.
+ */
+const PEER_LIMITS = { maxParts: 32, maxBytes: MAX_FRAME };
 
 export const zmqCapabilities: Capabilities = {
   patterns: ['request', 'publish', 'survey', 'bus'],
@@ -58,23 +67,36 @@ export interface ZmqOptions {
   linger?: number;
   /** Milliseconds a subscribe waits for each publisher to confirm it. Default 2,000. */
   confirmTimeout?: number;
+  /**
+   * Failures no caller waits for: a TCP peer cut off for a message past the limits (BadFrameError),
+   * a relay that could not accept a peer (ConnectionError). Default: the first on console.warn, the
+   * rest counted in `droppedPeers` only.
+   */
+  onError?: (error: MsgError) => void;
+}
+
+export interface ZmqTransport extends Transport {
+  /** TCP peers cut off so far for a message with too many parts or bytes, or for not speaking ZMTP. */
+  readonly droppedPeers: number;
 }
 
 /** A ZeroMQ transport; see ZmqOptions for where it binds and how it finds its peers. */
-export async function createZmqTransport(options: ZmqOptions = {}): Promise<Transport> {
+export async function createZmqTransport(options: ZmqOptions = {}): Promise<ZmqTransport> {
   const directory = options.directory ?? sharedDirectory();
   const bind = options.bind ?? 'tcp://127.0.0.1';
+  const guard = new Guard(PEER_LIMITS, options.onError ?? warnOnce());
   const settings = socketSettings({
     highWaterMark: options.highWaterMark ?? 100_000,
     linger: options.linger ?? 200,
-    // Room for the meta frame's headers beside the largest payload; a peer sending more is cut off.
-    maxFrame: MAX_PAYLOAD + 1024 * 1024,
+    maxFrame: MAX_FRAME,
     curve: options.curve,
+    guard,
   });
   let publishing: Publishing;
   try {
     publishing = await Publishing.open(settings, bind, options.publishOn);
   } catch (error) {
+    guard.close();
     throw toMsgError(error, 'zmq');
   }
   directory.addPublisher(publishing.endpoint, { confirms: true });
@@ -91,7 +113,16 @@ export async function createZmqTransport(options: ZmqOptions = {}): Promise<Tran
     surveys: new Surveys(settings, bind),
     answers: new Answers(settings),
   });
-  return createTransport(backend);
+  return Object.defineProperty(createTransport(backend), 'droppedPeers', { get: () => guard.dropped, enumerable: true }) as ZmqTransport;
+}
+
+function warnOnce(): (error: MsgError) => void {
+  let warned = false;
+  return (error) => {
+    if (warned) return;
+    warned = true;
+    console.warn(`@msg/transport-zmq: ${error.message} (reported once per transport; later ones are counted in droppedPeers, pass onError to see each)`);
+  };
 }
 
 /**

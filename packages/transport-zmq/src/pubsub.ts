@@ -5,7 +5,7 @@
 import { type Deliver, type Message, hasWildcard, matchSubject } from '@msg/core';
 import { Subscriber, XPublisher } from 'zeromq';
 import type { Directory, DirectoryChange, Publisher } from './directory.js';
-import { type Frame, type SocketSettings, bindTo, forBinding, forConnecting, send } from './sockets.js';
+import { type Frame, type SocketSettings, bindTo, closeBinding, forBinding, forConnecting, send } from './sockets.js';
 import { ACK_PREFIX, BYE, Kind, body, readMessage } from './wire.js';
 
 type Frames = Buffer[];
@@ -16,9 +16,11 @@ export type Route = (topic: string, frames: Frames) => void;
 export class Publishing {
   readonly endpoint: string;
   #socket: XPublisher;
+  #settings: SocketSettings;
 
-  private constructor(socket: XPublisher, endpoint: string) {
+  private constructor(socket: XPublisher, settings: SocketSettings, endpoint: string) {
     this.#socket = socket;
+    this.#settings = settings;
     this.endpoint = endpoint;
     void this.#confirmSubscriptions();
   }
@@ -26,16 +28,16 @@ export class Publishing {
   static async open(settings: SocketSettings, base: string, exact: string | undefined): Promise<Publishing> {
     const socket = forBinding(new XPublisher(), settings);
     try {
-      return new Publishing(socket, await bindTo(socket, base, exact));
+      return new Publishing(socket, settings, await bindTo(socket, settings, base, exact));
     } catch (error) {
-      socket.close();
+      closeBinding(socket, settings);
       throw error;
     }
   }
 
   /** Binds more endpoints, for peers configured by hand; each gets every message from now on. */
   async bindAlso(endpoints: readonly string[]): Promise<void> {
-    for (const endpoint of endpoints) await bindTo(this.#socket, endpoint, endpoint);
+    for (const endpoint of endpoints) await bindTo(this.#socket, this.#settings, endpoint, endpoint);
   }
 
   /** An XPUB never blocks: past the high-water mark of a subscriber it drops that subscriber's copy. */
@@ -66,7 +68,7 @@ export class Publishing {
     send(this.#socket, [BYE, this.endpoint]).catch(() => {
       // Dropped (a subscriber past its high-water mark): that subscriber falls back to its timer.
     });
-    this.#socket.close();
+    closeBinding(this.#socket, this.#settings);
   }
 }
 

@@ -18,7 +18,7 @@ import {
 } from '@msg/core';
 import { Dealer, Reply, Router } from 'zeromq';
 import type { Directory, DirectoryChange } from './directory.js';
-import { type SocketSettings, bindTo, forBinding, forConnecting, send } from './sockets.js';
+import { type SocketSettings, bindTo, closeBinding, forBinding, forConnecting, send } from './sockets.js';
 import { DELIMITER, type Frame, body, idFrame, idOf, readMessage } from './wire.js';
 
 /** One replier endpoint as seen by a requester. */
@@ -157,18 +157,18 @@ export async function serve(service: string, handler: Serve, options: ServeOptio
   let stopWorkers: () => void;
   try {
     const [first, ...more] = options.exact;
-    endpoint = await bindTo(front, options.bind, first);
-    for (const other of more) await bindTo(front, other, other);
+    endpoint = await bindTo(front, options.settings, options.bind, first);
+    for (const other of more) await bindTo(front, options.settings, other, other);
     stopWorkers = options.workers > 0 ? await serveWithWorkers(front, service, handler, options) : serveEach(front, service, handler);
   } catch (error) {
-    front.close();
+    closeBinding(front, options.settings);
     throw error;
   }
   options.directory.addService(service, endpoint);
   return async () => {
     options.directory.removeService(service, endpoint);
     stopWorkers();
-    front.close();
+    closeBinding(front, options.settings);
   };
 }
 

@@ -3,6 +3,7 @@
 
 import { ConnectionError } from '@msg/core';
 import { type Readable, type Socket, type Writable, curveKeyPair } from 'zeromq';
+import type { Guard } from './guard.js';
 import type { Frame } from './wire.js';
 
 export interface CurveKeys {
@@ -20,9 +21,11 @@ export interface SocketSettings {
   readonly curve: CurveKeys | undefined;
   /** This transport's own client key pair, used when it connects to a CURVE server. */
   readonly clientKeys: { publicKey: string; secretKey: string } | undefined;
+  /** What one TCP peer may make a binding socket hold (see guard.ts). */
+  readonly guard: Guard;
 }
 
-export function socketSettings(options: { highWaterMark: number; linger: number; maxFrame: number; curve: CurveKeys | undefined }): SocketSettings {
+export function socketSettings(options: { highWaterMark: number; linger: number; maxFrame: number; curve: CurveKeys | undefined; guard: Guard }): SocketSettings {
   return { ...options, clientKeys: options.curve ? curveKeyPair() : undefined };
 }
 
@@ -63,16 +66,24 @@ let endpointCounter = 0;
 /**
  * Binds `socket` to `endpoint` when it names one exactly, or else to a fresh endpoint under the base
  * (`tcp://host` gets an ephemeral port, `ipc://dir` and `inproc://name` a unique suffix), and
- * returns the address peers connect to.
+ * returns the address peers connect to. A TCP endpoint is the guard's relay in front of the socket,
+ * unless CURVE hides the frames from it (see guard.ts); close the socket with closeBinding.
  */
-export async function bindTo(socket: Socket, base: string, exact?: string): Promise<string> {
+export async function bindTo(socket: Socket, settings: SocketSettings, base: string, exact?: string): Promise<string> {
   const endpoint = exact ?? freshEndpoint(base);
+  if (endpoint.startsWith('tcp://') && !settings.curve) return settings.guard.bind(socket, endpoint);
   try {
     await socket.bind(endpoint);
   } catch (error) {
     throw new ConnectionError(`zmq: cannot bind ${endpoint}: ${(error as Error).message}`, { cause: error });
   }
   return socket.lastEndpoint ?? endpoint;
+}
+
+/** Closes a socket that bindTo bound, and the relays in front of it. */
+export function closeBinding(socket: Socket, settings: SocketSettings): void {
+  settings.guard.release(socket);
+  socket.close();
 }
 
 function freshEndpoint(base: string): string {

@@ -5,7 +5,7 @@
 import { type Deliver, Kind, type Message, type Serve, type Stop } from '@msg/core';
 import { Dealer, Router } from 'zeromq';
 import type { Publishing, Subscriptions } from './pubsub.js';
-import { type SocketSettings, bindTo, forBinding, forConnecting, send } from './sockets.js';
+import { type SocketSettings, bindTo, closeBinding, forBinding, forConnecting, send } from './sockets.js';
 import { DELIMITER, SURVEY_PREFIX, encodeMeta, readMeta } from './wire.js';
 
 interface Asking {
@@ -35,7 +35,7 @@ export class Surveys {
 
   async #open(): Promise<{ router: Router; endpoint: string }> {
     const router = forBinding(new Router(), this.#settings);
-    const endpoint = await bindTo(router, this.#bind);
+    const endpoint = await bindTo(router, this.#settings, this.#bind);
     void (async () => {
       try {
         for await (const [, delimiter, payload, metaFrame] of router) {
@@ -53,7 +53,8 @@ export class Surveys {
 
   async close(): Promise<void> {
     this.#asking.clear();
-    if (this.#inbox) (await this.#inbox.catch(() => undefined))?.router.close();
+    const inbox = this.#inbox && (await this.#inbox.catch(() => undefined));
+    if (inbox) closeBinding(inbox.router, this.#settings);
   }
 }
 

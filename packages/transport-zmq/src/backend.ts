@@ -94,6 +94,6 @@ export class ZmqBackend implements Backend {
     await surveys.close();
     subscriptions.close();
     publishing.close();
-    settings.guard.close();
+    settings.guard?.close();
   }
 }

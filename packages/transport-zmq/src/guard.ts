@@ -21,6 +21,8 @@ export interface MessageLimits {
 /** The guard of one transport: its limits, the peers it cut off, and the relays of its binding sockets. */
 export class Guard {
   readonly limits: MessageLimits;
+  /** Guard loopback binds too; otherwise only processes of this host could send, and they go unguarded. */
+  readonly everywhere: boolean;
   /** Peers cut off so far: past a limit, or not speaking ZMTP 2.0 or 3.x at all. */
   dropped = 0;
   readonly #report: (error: MsgError) => void;
@@ -28,9 +30,15 @@ export class Guard {
   #directory: string | undefined;
   #inner = 0;
 
-  constructor(limits: MessageLimits, report: (error: MsgError) => void) {
+  constructor(limits: MessageLimits, report: (error: MsgError) => void, everywhere = true) {
     this.limits = limits;
+    this.everywhere = everywhere;
     this.#report = report;
+  }
+
+  /** Whether a bind to the TCP `endpoint` goes through a relay. */
+  covers(endpoint: string): boolean {
+    return this.everywhere || !isLoopback(tcpAddress(endpoint).host);
   }
 
   /**
@@ -277,6 +285,11 @@ export class FrameReader {
 }
 
 /** `tcp://HOST:PORT` as Node listens on it: `*` for every interface, brackets off IPv6, `*` port as 0. */
+/** 127.0.0.0/8, ::1 and localhost; a wildcard (no host, `0.0.0.0`, `::`) is every interface, so not loopback. */
+export function isLoopback(host: string | undefined): boolean {
+  return host !== undefined && (/^127\.\d+\.\d+\.\d+$/.test(host) || host === '::1' || host === 'localhost');
+}
+
 function tcpAddress(endpoint: string): { host: string | undefined; port: number } {
   const rest = endpoint.slice('tcp://'.length);
   const colon = rest.lastIndexOf(':');

@@ -73,6 +73,13 @@ export interface ZmqOptions {
    * rest counted in `droppedPeers` only.
    */
   onError?: (error: MsgError) => void;
+  /**
+   * Which TCP binds go behind the relay that bounds what one peer's message may hold (32 parts,
+   * 17 MiB; libzmq itself keeps every part of an unfinished message, without limit). true: all of
+   * them; false: none (a network whose peers are trusted). Default: all but binds on a loopback
+   * address, which only processes of this host reach; the relay's hop costs throughput (see README).
+   */
+  guard?: boolean;
 }
 
 export interface ZmqTransport extends Transport {
@@ -84,7 +91,7 @@ export interface ZmqTransport extends Transport {
 export async function createZmqTransport(options: ZmqOptions = {}): Promise<ZmqTransport> {
   const directory = options.directory ?? sharedDirectory();
   const bind = options.bind ?? 'tcp://127.0.0.1';
-  const guard = new Guard(PEER_LIMITS, options.onError ?? warnOnce());
+  const guard = options.guard === false ? undefined : new Guard(PEER_LIMITS, options.onError ?? warnOnce(), options.guard === true);
   const settings = socketSettings({
     highWaterMark: options.highWaterMark ?? 100_000,
     linger: options.linger ?? 200,
@@ -96,7 +103,7 @@ export async function createZmqTransport(options: ZmqOptions = {}): Promise<ZmqT
   try {
     publishing = await Publishing.open(settings, bind, options.publishOn);
   } catch (error) {
-    guard.close();
+    guard?.close();
     throw toMsgError(error, 'zmq');
   }
   directory.addPublisher(publishing.endpoint, { confirms: true });
@@ -113,7 +120,7 @@ export async function createZmqTransport(options: ZmqOptions = {}): Promise<ZmqT
     surveys: new Surveys(settings, bind),
     answers: new Answers(settings),
   });
-  return Object.defineProperty(createTransport(backend), 'droppedPeers', { get: () => guard.dropped, enumerable: true }) as ZmqTransport;
+  return Object.defineProperty(createTransport(backend), 'droppedPeers', { get: () => guard?.dropped ?? 0, enumerable: true }) as ZmqTransport;
 }
 
 function warnOnce(): (error: MsgError) => void {
@@ -129,7 +136,7 @@ function warnOnce(): (error: MsgError) => void {
  * `zmq+tcp://HOST[:PORT]` binds on HOST (the publisher on PORT when given), `zmq+ipc:///DIR` binds
  * socket files in DIR, `zmq+inproc://NAME` stays in the process. `?directory=NAME` picks the
  * process-wide directory NAME (default `default`); `bind=EP` and `connect=EP`, each repeatable, are
- * the `endpoints` option (see `endpointsUrl`).
+ * the `endpoints` option (see `endpointsUrl`). `?guard=true|false` is the `guard` option.
  */
 export const zmqTransport: TransportFactory<ZmqOptions> = {
   schemes: ['zmq+tcp', 'zmq+ipc', 'zmq+inproc'],
@@ -139,11 +146,13 @@ export const zmqTransport: TransportFactory<ZmqOptions> = {
 function fromUrl(url: URL): ZmqOptions {
   const directory = sharedDirectory(url.searchParams.get('directory') ?? 'default');
   const endpoints = { bind: url.searchParams.getAll('bind'), connect: url.searchParams.getAll('connect') };
+  const given = url.searchParams.get('guard');
+  const guard = given === null ? undefined : given !== 'false';
   const scheme = url.protocol.replace(/:$/, '');
-  if (scheme === 'zmq+ipc') return { directory, endpoints, bind: `ipc://${url.pathname}` };
-  if (scheme === 'zmq+inproc') return { directory, endpoints, bind: `inproc://${url.hostname || 'msg'}` };
+  if (scheme === 'zmq+ipc') return { directory, endpoints, guard, bind: `ipc://${url.pathname}` };
+  if (scheme === 'zmq+inproc') return { directory, endpoints, guard, bind: `inproc://${url.hostname || 'msg'}` };
   const host = url.hostname || '127.0.0.1';
-  return { directory, endpoints, bind: `tcp://${host}`, publishOn: url.port ? `tcp://${host}:${url.port}` : undefined };
+  return { directory, endpoints, guard, bind: `tcp://${host}`, publishOn: url.port ? `tcp://${host}:${url.port}` : undefined };
 }
 
 registerTransport(zmqTransport);

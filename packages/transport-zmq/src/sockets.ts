@@ -21,11 +21,11 @@ export interface SocketSettings {
   readonly curve: CurveKeys | undefined;
   /** This transport's own client key pair, used when it connects to a CURVE server. */
   readonly clientKeys: { publicKey: string; secretKey: string } | undefined;
-  /** What one TCP peer may make a binding socket hold (see guard.ts). */
-  readonly guard: Guard;
+  /** What one TCP peer may make a binding socket hold (see guard.ts); none with `guard: false`. */
+  readonly guard: Guard | undefined;
 }
 
-export function socketSettings(options: { highWaterMark: number; linger: number; maxFrame: number; curve: CurveKeys | undefined; guard: Guard }): SocketSettings {
+export function socketSettings(options: { highWaterMark: number; linger: number; maxFrame: number; curve: CurveKeys | undefined; guard: Guard | undefined }): SocketSettings {
   return { ...options, clientKeys: options.curve ? curveKeyPair() : undefined };
 }
 
@@ -71,7 +71,7 @@ let endpointCounter = 0;
  */
 export async function bindTo(socket: Socket, settings: SocketSettings, base: string, exact?: string): Promise<string> {
   const endpoint = exact ?? freshEndpoint(base);
-  if (endpoint.startsWith('tcp://') && !settings.curve) return settings.guard.bind(socket, endpoint);
+  if (endpoint.startsWith('tcp://') && !settings.curve && settings.guard?.covers(endpoint)) return settings.guard.bind(socket, endpoint);
   try {
     await socket.bind(endpoint);
   } catch (error) {
@@ -82,7 +82,7 @@ export async function bindTo(socket: Socket, settings: SocketSettings, base: str
 
 /** Closes a socket that bindTo bound, and the relays in front of it. */
 export function closeBinding(socket: Socket, settings: SocketSettings): void {
-  settings.guard.release(socket);
+  settings.guard?.release(socket);
   socket.close();
 }
 

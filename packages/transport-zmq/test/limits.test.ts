@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Transport } from '@msg/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Directory, createZmqTransport, zmqCapabilities } from '../src/index.js';
+import { Guard } from '../src/guard.js';
 import { flood } from './zmtp.js';
 
 const MiB = 1024 * 1024;
@@ -105,5 +106,20 @@ describe('limits', () => {
       await requester.close();
     }
     expect((await target!.state()).droppedPeers).toBe(1);
+  });
+});
+
+describe('which binds the guard covers', () => {
+  const report = () => undefined;
+  const limits = { maxParts: 32, maxBytes: MiB };
+  it('by default every TCP bind but a loopback one, which only processes of this host reach', () => {
+    const guard = new Guard(limits, report, false);
+    for (const endpoint of ['tcp://0.0.0.0:5555', 'tcp://*:5555', 'tcp://[::]:5555', 'tcp://10.1.2.3:*', 'tcp://eth0:5555']) expect(guard.covers(endpoint), endpoint).toBe(true);
+    for (const endpoint of ['tcp://127.0.0.1:*', 'tcp://127.4.5.6:5555', 'tcp://[::1]:5555', 'tcp://localhost:5555']) expect(guard.covers(endpoint), endpoint).toBe(false);
+  });
+
+  it('with guard: true, loopback binds too', () => {
+    const guard = new Guard(limits, report, true);
+    expect(guard.covers('tcp://127.0.0.1:*')).toBe(true);
   });
 });

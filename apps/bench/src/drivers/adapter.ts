@@ -108,14 +108,14 @@ interface ZmqDirectory {
 }
 interface ZmqModule {
   Directory: new () => ZmqDirectory;
-  createZmqTransport(options: { directory?: ZmqDirectory; bind?: string }): Promise<Transport>;
+  createZmqTransport(options: { directory?: ZmqDirectory; bind?: string; guard?: boolean }): Promise<Transport>;
 }
 
 /**
  * ZeroMQ: each link passes what is in its directory (publishers, service endpoints) as its address,
- * and adds what its peer passed.
+ * and adds what its peer passed. `guard` as the transport's option (undefined: its default).
  */
-export const zmqWiring: Wiring = async (_mode, address, options) => {
+export const zmqWiring = (guard?: boolean): Wiring => async (_mode, address, options) => {
   const zmq = (await import('@msg/transport-zmq' as string)) as ZmqModule;
   const { directory, local } = localDirectory(options, () => new zmq.Directory());
   const services: [string, string][] = [];
@@ -129,7 +129,7 @@ export const zmqWiring: Wiring = async (_mode, address, options) => {
   };
   if (address) meet(address);
   const before = new Set(directory.publishers().map((p) => p.endpoint));
-  const transport = await zmq.createZmqTransport({ directory, bind: 'tcp://127.0.0.1' });
+  const transport = await zmq.createZmqTransport({ directory, bind: 'tcp://127.0.0.1', guard });
   const own = directory.publishers().map((p) => p.endpoint).filter((e) => !before.has(e));
   for (const e of own) local.add(e);
   return {

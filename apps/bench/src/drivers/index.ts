@@ -57,7 +57,9 @@ const redisPrefix = (runId: string) => `bench-${runId}`;
 export const catalogue: readonly DriverInfo[] = [
   { ...adapter('inproc', 'in-process, at-most-once', async (_mode, _address, { runId }) => ({ transport: await connect(`inproc://bench-${runId}`) })), sameProcess: true },
   { name: 'tcp', kind: 'tcp', semantics: 'TCP stream, no broker', embedded: true, load: async () => (await import('./tcp.js')).tcpDriver },
-  adapter('zmq', 'at-most-once (PUB/SUB, HWM drops)', zmqWiring),
+  adapter('zmq', 'at-most-once (PUB/SUB, HWM drops)', zmqWiring()),
+  // The same with the peer guard on loopback too, as it is by default on any other address.
+  adapter('zmq+guard', 'at-most-once (PUB/SUB, HWM drops), every TCP bind behind the peer guard', zmqWiring(true)),
   adapter('nanomsg', 'at-most-once (PUB/SUB, buffer drops)', nanomsgWiring),
   adapter('grpc', 'gRPC streams via the host, at-most-once', grpcWiring),
   adapter('nats', 'at-most-once (core NATS)', brokerWiring('nats://127.0.0.1:4222'), NATS),

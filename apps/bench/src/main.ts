@@ -55,6 +55,7 @@ const program = new Command()
   .option('--topics <list>', 'topics: topic counts (one publisher cycling over them, one subscriber to each)', list('--topics', 100_000))
   .option('--repeat <n>', 'repetitions, each in a new random transport order', positiveInt('--repeat', 100), 1)
   .option('--baseline', 'also run each backend raw client library (pubsub and echo)', false)
+  .option('--await-publish', 'pubsub on adapters also runs with a publisher that awaits each publish (rows "awaited"), against the raw client flat out', false)
   .option('--plain', 'pubsub and echo also run with no per-message instrumentation (rows "plain"): the harness cost beside every figure', false)
   .option('--out <dir>', 'where to write results (default bench-results/<timestamp>)')
   .addOption(new Option('--time-limit <seconds>', 'hard limit on any one measured phase').argParser(seconds).default(120))
@@ -226,6 +227,7 @@ async function main(argv: string[]): Promise<number> {
     topics?: number[];
     baseline: boolean;
     plain: boolean;
+    awaitPublish: boolean;
     out?: string;
     timeLimit: number;
   };
@@ -262,6 +264,7 @@ async function main(argv: string[]): Promise<number> {
     ratePoints: (o.ratePoints ?? []).map((p) => p / 100),
     findMax: o.findMax,
     plain: o.plain,
+    awaitPublish: o.awaitPublish,
   };
   const out = o.out ?? join('bench-results', new Date().toISOString().replace(/[:.]/g, '-'));
   const selection = await select(o.transport, o.baseline);
@@ -276,7 +279,7 @@ async function main(argv: string[]): Promise<number> {
       else work.push({ info, workload });
     }
   }
-  const parameters = { ...plan, sizes, workloads, transports: selection.drivers.map((d) => d.name), repeat: o.repeat, baseline: o.baseline, plain: o.plain, out };
+  const parameters = { ...plan, sizes, workloads, transports: selection.drivers.map((d) => d.name), repeat: o.repeat, baseline: o.baseline, plain: o.plain, awaitPublish: o.awaitPublish, out };
   process.stderr.write(
     `msg-bench: ${workloads.join(', ')} on ${selection.drivers.map((d) => d.name).join(', ')}; ${plan.messages.toLocaleString('en-US')} messages of ${plan.size} B, ` +
       `clients ${plan.clients.join(',')}, ${plan.durationMs / 1000} s per point after ${plan.warmupMs / 1000} s warm-up${plan.rate ? `, open loop at ${plan.rate.toLocaleString('en-US')}/s` : ', closed loop'}` +

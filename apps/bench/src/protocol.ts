@@ -13,7 +13,7 @@ export interface Common {
 
 export type Job =
   | (Common & { role: 'sub'; topic: string; messages: number; settleMs: number; topics?: number; publishers?: number; plain?: boolean })
-  | (Common & { role: 'pub'; topic: string; messages: number; rate?: number; address?: string; topics?: number; index?: number; seqOffset?: number; plain?: boolean })
+  | (Common & { role: 'pub'; topic: string; messages: number; rate?: number; address?: string; topics?: number; index?: number; seqOffset?: number; plain?: boolean; awaitEach?: boolean })
   | (Common & { role: 'server'; service: string; workers: number })
   | (Common & { role: 'clients'; service: string; clients: number; durationMs: number; rate?: number; address?: string; plain?: boolean })
   | (Common & { role: 'stream'; service: string; windows: number[]; durationMs: number; address?: string })

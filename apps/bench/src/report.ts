@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Result } from './results.js';
-import { PLAIN, label } from './results.js';
+import { AWAITED, PLAIN, label } from './results.js';
 import { spectrum } from './histogram.js';
 import { charts } from './charts.js';
 
@@ -150,6 +150,12 @@ export function rows(results: readonly Result[]): Row[] {
   for (const row of out) {
     const tcp = out.find((o) => o.transport === 'tcp' && keyOf(o) === keyOf(row) && o.status === 'ok');
     if (tcp && row.transport !== 'tcp' && row.status === 'ok') row.vsTcp = ratio(row.recvRate, tcp.recvRate);
+    // An awaiting publisher is held against the raw client going flat out: publishes per second.
+    const awaited = row.variant === AWAITED && out.find((o) => o.baselineOf === row.transport && o.variant === undefined && label({ ...o, variant: row.variant }) === keyOf(row) && o.status === 'ok');
+    if (awaited && row.status === 'ok') {
+      const throughput = ratio(row.sendRate, awaited.sendRate);
+      if (throughput !== undefined) row.vsRaw = { throughput, p99: 0 };
+    }
     const raw = out.find((o) => o.baselineOf === row.transport && keyOf(o) === keyOf(row) && o.status === 'ok');
     if (raw && row.kind === 'adapter' && row.status === 'ok') {
       const throughput = ratio(row.recvRate, raw.recvRate);
@@ -200,7 +206,7 @@ function cells(row: Row): string[] {
     timed ? us(row.max) : '',
     `${row.lost}/${row.duplicated}/${row.reordered}`,
     row.vsTcp === undefined ? '' : row.vsTcp.toFixed(2),
-    row.vsRaw ? (timed ? `${row.vsRaw.throughput.toFixed(2)}/${row.vsRaw.p99.toFixed(2)}` : row.vsRaw.throughput.toFixed(2)) : '',
+    row.vsRaw ? (timed && row.variant !== AWAITED ? `${row.vsRaw.throughput.toFixed(2)}/${row.vsRaw.p99.toFixed(2)}` : `${row.vsRaw.throughput.toFixed(2)} sent`) : '',
     row.vsPlain === undefined ? '' : row.vsPlain.toFixed(2),
   ];
 }
@@ -221,6 +227,7 @@ export function table(all: readonly Row[]): string {
   const peers = peerRatios(all);
   return (
     pad([HEAD, ...all.map(cells)]) +
+    (all.some((r) => r.variant === AWAITED) ? '\n\nawaited: the publisher awaits each publish; ×raw is its publishes/s over the raw client publishing flat out.' : '') +
     (peers.length ? `\n\n${PEERS_NOTE}:\n${pad(peers.map((p) => [`  ${p.point}`, p.adapter, p.ratios])).replace(/ +$/gm, '')}` : '') +
     (legend.length ? `\n\ndelivery semantics:\n${legend.join('\n')}` : '')
   );

@@ -58,6 +58,8 @@ export interface Result {
 
 /** The variant of a run with no per-message instrumentation (`--plain`). */
 export const PLAIN = 'plain';
+/** The variant of a pubsub run whose publisher awaits each publish (`--await-publish`). */
+export const AWAITED = 'awaited';
 
 export function label(r: { workload: string; point?: { name: string; value: number } | undefined; variant?: string }): string {
   return (r.point ? `${r.workload} ${r.point.name}=${r.point.value}` : r.workload) + (r.variant ? ` ${r.variant}` : '');

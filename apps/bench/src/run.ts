@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import type { DriverInfo } from './drivers/index.js';
 import type { Common } from './protocol.js';
-import { PLAIN, type Result, type Workload } from './results.js';
+import { AWAITED, PLAIN, type Result, type Workload } from './results.js';
 import { type Role, type Worker, Workers } from './workers.js';
 import { type LatencySummary, decode, encode, merge, mergeIntervals, summarize } from './histogram.js';
 import type { ProcessStats } from './machine.js';
@@ -33,6 +33,8 @@ export interface Plan {
   variant?: string;
   /** pubsub and echo also run plain, with no instrumentation: the harness's own cost beside each. */
   plain: boolean;
+  /** pubsub on adapters also runs with a publisher that awaits each publish. */
+  awaitPublish: boolean;
 }
 
 export interface Progress {
@@ -156,7 +158,8 @@ export class Runner {
       switch (workload) {
         case 'pubsub':
           onResult(await this.#guard((spawned) => this.#pubsub(info, repetition, spawned)));
-          if (this.#plan.plain && !this.#signal.aborted) onResult(await this.#guard((spawned) => this.#pubsub(info, repetition, spawned, undefined, true)));
+          if (this.#plan.plain && !this.#signal.aborted) onResult(await this.#guard((spawned) => this.#pubsub(info, repetition, spawned, undefined, PLAIN)));
+          if (this.#plan.awaitPublish && info.kind === 'adapter' && !this.#signal.aborted) onResult(await this.#guard((spawned) => this.#pubsub(info, repetition, spawned, undefined, AWAITED)));
           return;
         case 'fanout':
         case 'fanin':
@@ -194,7 +197,8 @@ export class Runner {
   }
 
   /** pubsub in every shape: 1→1, fan-out to S subscribers, fan-in from P publishers, T topics. */
-  async #pubsub(info: DriverInfo, repetition: number, spawned: Worker[], shape: Shape = { subscribers: 1, publishers: 1, topics: 1 }, plain = false): Promise<Result> {
+  async #pubsub(info: DriverInfo, repetition: number, spawned: Worker[], shape: Shape = { subscribers: 1, publishers: 1, topics: 1 }, variant?: typeof PLAIN | typeof AWAITED): Promise<Result> {
+    const plain = variant === PLAIN;
     const plan = this.#plan;
     const common = this.#common(info);
     const topic = `bench.${common.runId}.pubsub`;
@@ -208,7 +212,7 @@ export class Runner {
     for (const sub of subs) subAddresses.push((await sub.next('ready', READY_MS, 'subscribing')).address);
     const rate = plan.rate ? Math.max(1, Math.round(plan.rate / P)) : undefined;
     const pubs = Array.from({ length: P }, (_, k) =>
-      pubWorker.start(`publisher-${k}`, { ...common, role: 'pub', topic, messages: perPublisher, rate, address: subAddresses[0], topics: T, index: k, seqOffset: k * perPublisher, plain }),
+      pubWorker.start(`publisher-${k}`, { ...common, role: 'pub', topic, messages: perPublisher, rate, address: subAddresses[0], topics: T, index: k, seqOffset: k * perPublisher, plain, awaitEach: variant === AWAITED }),
     );
     const pubAddresses: (string | undefined)[] = [];
     for (const pub of pubs) pubAddresses.push((await pub.next('ready', READY_MS, 'connecting')).address);
@@ -219,7 +223,7 @@ export class Runner {
     const epochNs = now();
     for (const sub of subs) sub.post({ type: 'go', epochNs });
     for (const pub of pubs) pub.post({ type: 'go', epochNs });
-    this.#progress.start(`${info.name} ${shapeLabel(shape) || 'pubsub'}${plain ? ` ${PLAIN}` : ''}`, messages * S, 'messages', () => subs.reduce((sum, sub) => sum + sub.count, 0));
+    this.#progress.start(`${info.name} ${shapeLabel(shape) || 'pubsub'}${variant ? ` ${variant}` : ''}`, messages * S, 'messages', () => subs.reduce((sum, sub) => sum + sub.count, 0));
     const ps = [];
     for (const pub of pubs) ps.push((await pub.next('result', plan.timeLimitMs + 30_000, 'the end of publishing')).result);
     for (const sub of subs) sub.post({ type: 'finish' });
@@ -240,7 +244,7 @@ export class Runner {
     const first = ss[0]!;
     const upTo = (i: number) => Math.round(((i + 1) * messages) / (first.slices as unknown[]).length);
     return {
-      ...this.#base(info, shape.workload ?? 'pubsub', repetition, plain ? { variant: PLAIN } : undefined),
+      ...this.#base(info, shape.workload ?? 'pubsub', repetition, variant ? { variant } : undefined),
       point: shape.point,
       status: 'ok',
       sent,

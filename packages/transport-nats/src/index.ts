@@ -21,7 +21,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { join } from './bus.js';
 import { type NatsConnectionOptions, openConnection } from './connection.js';
 import { DurableTopics, type NatsJetStreamOptions } from './jetstream.js';
-import { publish, subscribe } from './pubsub.js';
+import { Publisher, subscribe } from './pubsub.js';
 import { REPLIER_QUEUE, Requests, serveRequests } from './reqrep.js';
 import { respond, survey } from './survey.js';
 import { HEADER_ROOM } from './wire.js';
@@ -69,6 +69,7 @@ class NatsBackend implements Backend {
   readonly capabilities: Capabilities;
   readonly #nc: NatsConnection;
   readonly #requests: Requests;
+  readonly #publisher: Publisher;
   readonly #durable: DurableTopics | undefined;
   readonly #watching: Promise<void>;
   /**
@@ -84,6 +85,7 @@ class NatsBackend implements Backend {
     this.#nc = nc;
     this.#durable = durable;
     this.#requests = new Requests(nc, capabilities.maxPayload);
+    this.#publisher = new Publisher(nc, capabilities.maxPayload);
     this.#watching = this.#watch(reconnected);
   }
 
@@ -118,7 +120,7 @@ class NatsBackend implements Backend {
   publish(message: Message): void | Promise<void> {
     this.#checkConnected(`publish to "${message.subject}"`);
     if (this.#durable) return this.#durable.publish(message);
-    publish(this.#nc, message, this.capabilities.maxPayload);
+    this.#publisher.publish(message);
   }
 
   subscribe(pattern: string, deliver: Deliver, options: BackendSubscribeOptions): Promise<Stop> {
@@ -148,6 +150,7 @@ class NatsBackend implements Backend {
 
   async close(): Promise<void> {
     this.#requests.stop();
+    this.#publisher.flush();
     await this.#nc.close();
     await this.#watching;
   }

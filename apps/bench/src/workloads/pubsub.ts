@@ -159,6 +159,12 @@ export async function publisher(ctx: RoleContext, job: Extract<Job, { role: 'pub
       more: (i) => i < job.messages && now() < endBy && !ctx.signal.aborted,
       send: (i, intendedNs) => void window.add(send(i, intendedNs)),
     });
+  } else if (job.awaitEach) {
+    // As a caller that awaits every publish: one message at a time, no window, no explicit yield.
+    for (let i = 0; i < job.messages && !ctx.signal.aborted; i++) {
+      await send(i)?.catch(() => void failed++);
+      if ((i & 1023) === 1023 && now() > endBy) break;
+    }
   } else {
     for (let i = 0; i < job.messages && !ctx.signal.aborted; i++) {
       const full = window.add(send(i));

@@ -1,19 +1,7 @@
 // msg over gRPC: one msg process hosts (grpc+listen://), the other connects (grpc://).
-import { createServer } from 'node:net';
-import { uniqueName } from '@msg/conformance';
+import { uniqueName, freePort } from '@msg/conformance';
 import { afterEach, describe, expect, it } from 'vitest';
 import { msg, start } from './run.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const running: Array<{ kill(): void }> = [];
 afterEach(() => {

@@ -1,7 +1,7 @@
 // Shared tools of the suite: unique names, a reader that waits with a deadline, peers that close
 // after each case, and the broker check that turns "server down" into a loud skip or, in CI, a failure.
 
-import { connect as tcpConnect } from 'node:net';
+import { createServer, connect as tcpConnect } from 'node:net';
 import type { Message, Transport } from '@msg/core';
 
 let counter = 0;
@@ -11,6 +11,18 @@ const runId = Math.random().toString(36).slice(2, 8);
 export function uniqueName(label: string): string {
   counter++;
   return `conf.${label}.${runId}${counter}`;
+}
+
+/** A TCP port on 127.0.0.1 that nothing listened on a moment ago, for a server a test starts itself. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -1,9 +1,8 @@
 // Credentials for real: a user of our own on a vhost of our own. A wrong password is a clear
 // CONNECTION error that never shows the secret; the right one connects.
 
-import { checkBroker, str, utf8 } from '@msg/conformance';
+import { checkBroker, str, utf8, freePort } from '@msg/conformance';
 import { connect, isMsgError } from '@msg/core';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAmqpTransport } from '../src/index.js';
 import { HOST, PORT, type TestVhost, createVhost } from './broker.js';
@@ -17,14 +16,6 @@ function everythingShown(error: unknown): string {
     parts.push(String(e), (e as Error).stack ?? '', JSON.stringify(e) ?? '');
   }
   return parts.join('\n');
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe.skipIf(skip)('amqp authentication', () => {

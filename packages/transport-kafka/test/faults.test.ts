@@ -6,7 +6,6 @@
 
 import { execFile } from 'node:child_process';
 import { access, constants, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +13,7 @@ import { promisify } from 'node:util';
 import { type Message, isMsgError } from '@msg/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type KafkaOptions, createKafkaTransport } from '../src/index.js';
+import { freePort } from '@msg/conformance';
 
 const run = promisify(execFile);
 const script = fileURLToPath(new URL('../../../scripts/kafka/kafka', import.meta.url));
@@ -30,18 +30,6 @@ const skip = scriptMissing ?? javaMissing;
 if (skip) {
   if (process.env.MSG_REQUIRE_BROKERS === '1') throw new Error(`${skip} (MSG_REQUIRE_BROKERS=1, so this is a failure)`);
   console.warn(`\n*** SKIPPING: ${skip} ***\n`);
-}
-
-/** A port nothing listens on now, on loopback. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** This test's own broker, driven by the script with a port and state folder of its own. */

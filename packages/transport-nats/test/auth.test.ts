@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { connect, isMsgError, text } from '@msg/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNatsTransport } from '../src/index.js';
-import { TestServer, freePort } from './server.js';
+import { freePort } from '@msg/conformance';
+import { TestServer } from './server.js';
 
 const token = `right-${Math.random().toString(36).slice(2)}`;
 const wrong = `wrong-${Math.random().toString(36).slice(2)}`;

@@ -1,25 +1,13 @@
 // Transports that share no directory, as in two processes, configured only with nanocat-style
 // endpoints: one binds, the other connects.
 
-import { createServer } from 'node:net';
 import { type Transport, connect } from '@msg/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Directory, createZmqTransport, endpointsUrl } from '../src/index.js';
+import { freePort } from '@msg/conformance';
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString();
-
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const endpoint = async () => `tcp://127.0.0.1:${await freePort()}`;
 

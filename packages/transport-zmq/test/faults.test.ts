@@ -1,11 +1,12 @@
 // Bad input and dead peers: garbage on a bound port, a client that vanishes, an oversized payload, and
 // a replier process killed and restarted with requests in flight.
 
-import { createServer, connect as tcpConnect } from 'node:net';
+import { connect as tcpConnect } from 'node:net';
 import { PayloadTooLargeError, type Transport, isMsgError } from '@msg/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Directory, createZmqTransport, zmqCapabilities } from '../src/index.js';
 import { type Peer, pythonMissing, startPeer } from './python.js';
+import { freePort } from '@msg/conformance';
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString();
@@ -35,17 +36,6 @@ function rawClient(port: number, use: (socket: ReturnType<typeof tcpConnect>) =>
     socket.on('error', () => undefined);
     socket.on('close', () => resolve());
     socket.setTimeout(2000, () => socket.destroy());
-  });
-}
-
-/** A free loopback port, for a peer that must come back on the same address. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
   });
 }
 

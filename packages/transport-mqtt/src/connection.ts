@@ -108,6 +108,23 @@ export function openClient(point: Endpoint, extra: IClientOptions): Promise<{ cl
   });
 }
 
+/**
+ * Reports the client's background failures: its errors, a DISCONNECT the broker sent (a server
+ * shutting down, an administrative action), and every connection lost other than by our own end
+ * (a broker gone, or a session taken over by another client with the same id, which Mosquitto does
+ * without a DISCONNECT). `hint` is added to the last, to say what may cause it.
+ */
+export function watch(client: MqttClient, what: string, report: (error: MsgError) => void, hint = ''): void {
+  client.on('error', (error) => report(toConnectionError(error, what)));
+  client.on('disconnect', (packet) => {
+    const reason = packet.properties?.reasonString;
+    report(new ConnectionError(`mqtt: the broker disconnected ${what} (reason code ${packet.reasonCode ?? 0}${reason ? `: ${reason}` : ''}); the client reconnects`));
+  });
+  client.on('offline', () => {
+    if (!client.disconnecting) report(new ConnectionError(`mqtt: ${what} lost its connection to the broker; the client reconnects${hint}`));
+  });
+}
+
 /** Ends a client, sending DISCONNECT (with `properties`) when connected; never rejects. */
 export function endClient(client: MqttClient, properties?: { sessionExpiryInterval?: number }): Promise<void> {
   return new Promise<void>((resolve) => {

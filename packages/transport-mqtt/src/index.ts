@@ -20,7 +20,7 @@ import {
 } from '@msg/core';
 import { Broker } from './broker.js';
 import { join } from './bus.js';
-import { type Endpoint, type MqttConnectionOptions, endpoint, openClient, toConnectionError } from './connection.js';
+import { type Endpoint, type MqttConnectionOptions, endpoint, openClient, watch } from './connection.js';
 import { type SessionSettings, subscribe, subscribeConfirmed } from './pubsub.js';
 import { Requests, reply, respond } from './reqrep.js';
 import { HEADER_ROOM, ID_PROPERTY, PROTOCOL_MAX_PACKET, toTopic, toUserProperties } from './wire.js';
@@ -147,7 +147,7 @@ export async function createMqttTransport(options: MqttOptions = {}): Promise<Tr
   const point = endpoint(options);
   const report = options.onError ?? reportOnce();
   const { client } = await openClient(point, { clientId: options.clientId ?? `msg-${nextId()}`, clean: true });
-  client.on('error', (error) => report(toConnectionError(error, `the connection to ${point.where}`)));
+  watch(client, `the connection to ${point.where}`, report);
   try {
     const packetLimit = Math.min(client.serverProperties?.maximumPacketSize ?? PROTOCOL_MAX_PACKET, PROTOCOL_MAX_PACKET);
     const base = options.qos === 1 ? mqttQos1Capabilities : mqttCapabilities;

@@ -13,7 +13,7 @@
 import { type BackendSubscribeOptions, type Deliver, type MsgError, type Stop, nextId } from '@msg/core';
 import type { IPublishPacket, MqttClient } from 'mqtt';
 import type { Broker } from './broker.js';
-import { type Endpoint, endClient, openClient, toConnectionError } from './connection.js';
+import { type Endpoint, endClient, openClient, toConnectionError, watch } from './connection.js';
 import { fromMqtt, fromTopic, toFilter } from './wire.js';
 
 function filterOf(pattern: string, options: BackendSubscribeOptions): string {
@@ -60,7 +60,8 @@ export async function subscribeConfirmed(point: Endpoint, pattern: string, deliv
   client.on('message', (topic, _payload, packet) => {
     if (packet.qos === 0) deliver(fromMqtt(packet, fromTopic(topic))); // published at QoS 0: nothing to acknowledge
   });
-  client.on('error', (error) => settings.report(toConnectionError(error, `the subscription to "${pattern}"`)));
+  const hint = durable ? ` (if this repeats: two subscribers use the durable name "${options.durable}" at once, and take its session from each other)` : '';
+  watch(client, `the subscription to "${pattern}"`, settings.report, hint);
   const filter = filterOf(pattern, options);
   // A resumed session has its subscription already, and the broker sends what it kept at once:
   // waiting for the SUBACK would wait behind those messages, which are acknowledged only once the

@@ -4,7 +4,7 @@
 // on every message it delivers for it, so that a message reaches exactly the listeners of the
 // filter it matched (a shared `$share/...` filter and a plain one on the same topic stay apart).
 
-import type { Stop } from '@msg/core';
+import { ConnectionError, type Stop } from '@msg/core';
 import type { IPublishPacket, MqttClient } from 'mqtt';
 import { toConnectionError } from './connection.js';
 
@@ -44,6 +44,8 @@ export class Routes {
    * take turns: the broker gave the message to this client as one member of the group.
    */
   async add(filter: string, listener: Listener, what: string): Promise<Stop> {
+    // Offline, the client would hold the SUBSCRIBE until a reconnect that may never come.
+    if (!this.#client.connected) throw new ConnectionError(`mqtt: ${what} failed: the connection to the broker is lost and being re-established; try again`);
     await this.#leaving.get(filter);
     let route = this.#byFilter.get(filter);
     if (!route) {

@@ -45,3 +45,22 @@ it.skipIf(skip)('messages not yet handed to the handler are redelivered to the r
   const cleanup = await mqtt.connectAsync(url, { protocolVersion: 5, clientId: durable, clean: true, reconnectPeriod: 0 });
   await cleanup.endAsync();
 });
+
+it.skipIf(skip)('a second subscriber with the same durable name takes the session over, and the first is told through onError that it lost its connection', async () => {
+  const durable = uniqueName('d').replaceAll('.', '_');
+  const reports: string[] = [];
+  const first = await createMqttTransport({ url, qos: 1, onError: (error) => reports.push(error.message) });
+  const second = await createMqttTransport({ url, qos: 1, onError: () => undefined });
+  try {
+    await first.subscribe(uniqueName('takeover'), { durable });
+    await second.subscribe(uniqueName('takeover'), { durable });
+    const deadline = Date.now() + 3000;
+    while (reports.length === 0 && Date.now() < deadline) await sleep(10);
+    expect(reports[0]).toMatch(/the subscription to "conf\.takeover\.\w+" lost its connection to the broker; .*two subscribers use the durable name/);
+  } finally {
+    // Each would take the session back after a reconnect: closing ends that.
+    await Promise.all([first.close(), second.close()]);
+    const cleanup = await mqtt.connectAsync(url, { protocolVersion: 5, clientId: durable, clean: true, reconnectPeriod: 0 });
+    await cleanup.endAsync();
+  }
+});

@@ -128,7 +128,7 @@ class MqttBackend implements Backend {
   }
 }
 
-/** Prints the first background failure of a transport; later ones are counted, not printed. */
+/** Prints the first background failure of a transport; later ones are not printed (pass onError to see each). */
 function reportOnce(): (error: MsgError) => void {
   let reported = false;
   return (error) => {

@@ -15,6 +15,7 @@ export const TRANSPORTS: Record<string, Known> = {
   redis: { module: '@msg/transport-redis', url: 'redis://127.0.0.1:6379' },
   amqp: { module: '@msg/transport-amqp', url: 'amqp://guest:guest@127.0.0.1:5672' },
   kafka: { module: '@msg/transport-kafka', url: 'kafka://127.0.0.1:9092' },
+  mqtt: { module: '@msg/transport-mqtt', url: 'mqtt://127.0.0.1:1883' },
   grpc: { module: '@msg/transport-grpc', url: 'grpc://127.0.0.1:50051' },
   zmq: { module: '@msg/transport-zmq', endpoints: true },
   nanomsg: { module: '@msg/transport-nanomsg', endpoints: true },

@@ -22,25 +22,82 @@ export interface ConsumerSpec {
 /** AMQP's prefetch count is 16 bits; 0 would mean unlimited. */
 const MAX_PREFETCH = 65_535;
 
-function settleOn(channel: Channel, delivery: ConsumeMessage): Settle {
-  return (error?: unknown) => {
+/**
+ * Acknowledges a channel's deliveries a tick at a time: one `ack` with `multiple` for the run of
+ * handled deliveries from the oldest unsettled one, instead of a frame (and, under amqplib, a socket
+ * write) per message. Nothing is acknowledged before it is handled; those handled out of order
+ * behind one still in its handler are acknowledged one by one, so a slow handler holds back no
+ * prefetch place but its own. A nack goes out at once.
+ */
+class Acks {
+  readonly #channel: Channel;
+  /** Delivery tags in delivery order (ascending), from the oldest the run has not passed. */
+  #tags: number[] = [];
+  #head = 0;
+  /** Settled (acked, to ack, or nacked) and not yet passed by the run. */
+  readonly #settled = new Set<number>();
+  /** Handled and not yet acknowledged. */
+  readonly #toAck = new Set<number>();
+  #scheduled = false;
+
+  constructor(channel: Channel) {
+    this.#channel = channel;
+  }
+
+  settleOf(delivery: ConsumeMessage): Settle {
+    const tag = delivery.fields.deliveryTag;
+    this.#tags.push(tag);
+    return (error?: unknown) => {
+      this.#settled.add(tag);
+      if (error === undefined) this.#toAck.add(tag);
+      else this.#send(() => this.#channel.nack(delivery, false, true));
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(this.flush);
+      }
+    };
+  }
+
+  /** Acknowledges what is handled now; also before the consumer stops, while its channel is open. */
+  readonly flush = (): void => {
+    this.#scheduled = false;
+    let last: number | undefined;
+    while (this.#head < this.#tags.length && this.#settled.delete(this.#tags[this.#head]!)) {
+      const tag = this.#tags[this.#head++]!;
+      if (this.#toAck.delete(tag)) last = tag;
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#tags.length) {
+      this.#tags = this.#tags.slice(this.#head);
+      this.#head = 0;
+    }
+    if (last !== undefined) this.#send(() => this.#channel.ack(tagged(last), true));
+    for (const tag of this.#toAck) this.#send(() => this.#channel.ack(tagged(tag)));
+    this.#toAck.clear();
+  };
+
+  #send(frame: () => void): void {
     try {
-      if (error === undefined) channel.ack(delivery);
-      else channel.nack(delivery, false, true);
+      frame();
     } catch {
       // The channel is gone; the broker requeues whatever was unacknowledged on it.
     }
-  };
+  }
 }
+
+/** What amqplib's ack reads of a delivery: its tag. */
+const tagged = (deliveryTag: number) => ({ fields: { deliveryTag } }) as ConsumeMessage;
 
 export async function consume(connection: BrokerConnection, spec: ConsumerSpec): Promise<Stop> {
   let queue = '';
   let consumerTag = '';
   const manual = spec.prefetch !== undefined;
+  let acks: Acks | undefined;
   const kept = await connection.keep({
     purpose: spec.purpose,
     setup: async (channel) => {
       if (spec.prefetch !== undefined) await channel.prefetch(Math.max(1, Math.min(spec.prefetch, MAX_PREFETCH)));
+      const ofChannel = new Acks(channel);
+      acks = ofChannel;
       queue = await spec.declare(channel);
       const reply = await channel.consume(
         queue,
@@ -48,7 +105,7 @@ export async function consume(connection: BrokerConnection, spec: ConsumerSpec):
           // null: the broker cancelled the consumer (its queue was deleted). Closing the channel
           // makes it reopen, which declares the queue again.
           if (delivery === null) void channel.close().catch(() => undefined);
-          else spec.onDelivery(delivery, manual ? settleOn(channel, delivery) : undefined, channel);
+          else spec.onDelivery(delivery, manual ? ofChannel.settleOf(delivery) : undefined, channel);
         },
         { noAck: !manual },
       );
@@ -57,7 +114,10 @@ export async function consume(connection: BrokerConnection, spec: ConsumerSpec):
   });
   return () =>
     kept.close(
-      (channel) => channel.cancel(consumerTag),
+      (channel) => {
+        acks?.flush();
+        return channel.cancel(consumerTag);
+      },
       async (channel) => spec.remove?.(channel, queue),
     );
 }

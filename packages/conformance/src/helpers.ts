@@ -103,7 +103,8 @@ export class Peers {
   }
 }
 
-function reachable(host: string, port: number, ms = 1500): Promise<boolean> {
+/** Whether something accepts a TCP connection at host:port within `ms`. */
+export function reachable(host: string, port: number, ms = 1500): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = tcpConnect({ host, port });
     const done = (ok: boolean) => {

@@ -48,7 +48,7 @@ class BackendTransport implements Transport {
   /** Requests in flight, by timeout value, each list with one timer. */
   readonly #deadlines = new Deadlines();
   /** Surveys in flight, each with the function that fails it on close. */
-  #surveys = new Set<() => void>();
+  readonly #surveys = new Set<() => void>();
   /** Everything that must stop on close. */
   #live = new Set<{ stop(): Promise<void> }>();
 

@@ -4,34 +4,11 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { freePort, reachable } from '@msg/conformance';
 
 const HOST = '127.0.0.1';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, HOST, () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = tcpConnect({ host: HOST, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
 
 export interface BrokerOptions {
   /** More lines of mosquitto.conf, e.g. `max_packet_size 65536`. */
@@ -83,7 +60,7 @@ export class TestBroker {
     child.once('exit', () => process.off('exit', orphaned));
     for (let attempt = 0; attempt < 100; attempt++) {
       if (child.exitCode !== null) throw new Error(`mosquitto exited with ${child.exitCode}: ${log}`);
-      if (await answers(this.port)) return;
+      if (await reachable(HOST, this.port)) return;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     throw new Error(`mosquitto did not start on port ${this.port}: ${log}`);

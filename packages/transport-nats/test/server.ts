@@ -5,22 +5,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect as tcpConnect } from 'node:net';
-import { freePort } from '@msg/conformance';
+import { freePort, reachable } from '@msg/conformance';
 
 const HOST = '127.0.0.1';
-
-function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = tcpConnect({ host: HOST, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
 
 export interface ServerOptions {
   /** Enable JetStream, stored in a temporary directory that outlives restarts. */
@@ -63,7 +50,7 @@ export class TestServer {
     child.once('exit', () => process.off('exit', orphaned));
     for (let attempt = 0; attempt < 100; attempt++) {
       if (child.exitCode !== null) throw new Error(`nats-server exited with ${child.exitCode}: ${log}`);
-      if (await answers(this.port)) return;
+      if (await reachable(HOST, this.port)) return;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     throw new Error(`nats-server did not start on port ${this.port}: ${log}`);

@@ -2,7 +2,7 @@
 // after each case, and the broker check that turns "server down" into a loud skip or, in CI, a failure.
 
 import { createServer, connect as tcpConnect } from 'node:net';
-import type { Message, Transport } from '@msg/core';
+import type { Message, StatusEvent, Transport } from '@msg/core';
 
 let counter = 0;
 const runId = Math.random().toString(36).slice(2, 8);
@@ -127,4 +127,45 @@ export async function checkBroker(what: string, host: string, port: number): Pro
   if (process.env.MSG_REQUIRE_BROKERS === '1') throw new Error(`${reason} (MSG_REQUIRE_BROKERS=1, so this is a failure)`);
   console.warn(`\n*** SKIPPING: ${reason} ***\n`);
   return reason;
+}
+
+/** Records a transport's status events, for fault tests that check what a user watching it saw. */
+export class StatusLog {
+  readonly events: StatusEvent[] = [];
+  readonly #stream;
+
+  constructor(transport: Transport) {
+    this.#stream = transport.status({ handler: (event) => this.events.push(event) });
+  }
+
+  /** The event types in order, each run of one type collapsed: `disconnected, reconnecting, reconnected`. */
+  types(connection?: string): string[] {
+    const types: string[] = [];
+    for (const event of this.events) {
+      if (connection !== undefined && event.connection !== connection) continue;
+      if (types.at(-1) !== event.type) types.push(event.type);
+    }
+    return types;
+  }
+
+  /**
+   * Whether some connection went disconnected → reconnecting → reconnected, in that order (other
+   * events, and other connections' events, may come between).
+   */
+  recovered(): boolean {
+    const connections = new Set(this.events.map((event) => event.connection));
+    return [...connections].some((connection) => {
+      const order = ['disconnected', 'reconnecting', 'reconnected'];
+      let next = 0;
+      for (const event of this.events) {
+        if (event.connection === connection && event.type === order[next]) next++;
+        if (next === order.length) return true;
+      }
+      return false;
+    });
+  }
+
+  stop(): void {
+    this.#stream.stop();
+  }
 }

@@ -58,4 +58,4 @@ export function describeTransport(target: TransportUnderTest): void {
   });
 }
 
-export { Reader, checkBroker, freePort, reachable, sleep, str, uniqueName, utf8 } from './helpers.js';
+export { Reader, StatusLog, checkBroker, freePort, reachable, sleep, str, uniqueName, utf8 } from './helpers.js';

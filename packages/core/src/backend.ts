@@ -22,6 +22,7 @@
 
 import type { RequestCall } from './call.js';
 import type { Message } from './message.js';
+import type { StatusFeed } from './status.js';
 import type { Capabilities } from './transport.js';
 
 /**
@@ -45,6 +46,12 @@ export interface BusLink {
 export interface Backend {
   readonly name: string;
   readonly capabilities: Capabilities;
+  /**
+   * Where the backend reports its client library's connection events and every failure that no
+   * call waits for (a failed ack, a consumer loop that died, a bad frame). Emit nothing for what
+   * `close` itself ends.
+   */
+  readonly status: StatusFeed;
   /**
    * Sends `call.message` to one replier and settles the call: `call.resolve(reply)` with the reply
    * as it arrived, or `call.reject(error)`. The core owns the call's end: at its deadline, on its

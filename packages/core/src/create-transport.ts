@@ -16,6 +16,7 @@ import { ERROR_CODE_HEADER, ERROR_HEADER, RESERVED_HEADER_PREFIX, emptyHeaders, 
 import type { Headers, Message, Reply } from './message.js';
 import { hasWildcard, matchSubject, validateName, validatePattern } from './names.js';
 import { MessageQueue } from './queue.js';
+import { type StatusOptions, type StatusStream, watchStatus } from './status.js';
 import type {
   BusMember,
   MessageStream,
@@ -51,6 +52,8 @@ class BackendTransport implements Transport {
   readonly #surveys = new Set<() => void>();
   /** Everything that must stop on close. */
   #live = new Set<{ stop(): Promise<void> }>();
+  /** Status watchers, stopped first on close: what close itself ends is no event. */
+  readonly #watchers = new Set<() => void>();
 
   constructor(backend: Backend) {
     this.#backend = backend;
@@ -115,7 +118,9 @@ class BackendTransport implements Transport {
     const entry = {
       stop: () => {
         this.#live.delete(entry);
-        stopping ??= stop().catch(() => undefined);
+        // Unsubscribe and close still succeed (what was stopped is gone from this side), but the
+        // backend's failure to tidy up is reported.
+        stopping ??= stop().catch((error: unknown) => this.#backend.status.error('unsubscribe', toMsgError(error, this.name)));
         return stopping;
       },
     };
@@ -378,8 +383,20 @@ class BackendTransport implements Transport {
 
   // -- lifecycle -----------------------------------------------------------------------------
 
+  status(options: StatusOptions = {}): StatusStream {
+    this.#checkOpen();
+    if (options.handler !== undefined && typeof options.handler !== 'function') {
+      throw new InvalidArgumentError('status handler must be a function');
+    }
+    return watchStatus(this.#backend.status, options, (stop) => {
+      this.#watchers.add(stop);
+      return () => this.#watchers.delete(stop);
+    });
+  }
+
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      for (const stop of [...this.#watchers]) stop();
       this.#deadlines.endAll(() => new ClosedError('the transport was closed while the request was in flight'));
       for (const fail of [...this.#surveys]) fail();
       await Promise.all([...this.#live].map((entry) => entry.stop()));

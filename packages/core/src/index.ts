@@ -22,6 +22,8 @@ export type { Backend, BackendSubscribeOptions, BusLink, Deliver, Serve, Stop } 
 export { DEFAULT_MAX_PENDING, DEFAULT_REQUEST_TIMEOUT_MS, createTransport } from './create-transport.js';
 export type { RequestCall } from './call.js';
 export { MessageQueue } from './queue.js';
+export { STATUS_BUFFER, StatusFeed } from './status.js';
+export type { StatusEvent, StatusListener, StatusOptions, StatusStream } from './status.js';
 export { PendingReplies } from './pending.js';
 export { ENVELOPE_MAGIC, ENVELOPE_VERSION, Kind, decodeEnvelope, encodeEnvelope, isEnvelope } from './envelope.js';
 export type { Envelope } from './envelope.js';

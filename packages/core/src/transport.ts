@@ -2,6 +2,7 @@
 // version of the rules written here.
 
 import type { Headers, Message, Reply } from './message.js';
+import type { StatusOptions, StatusStream } from './status.js';
 
 export type Pattern = 'request' | 'publish' | 'survey' | 'bus';
 
@@ -149,6 +150,13 @@ export interface Transport {
 
   /** Joins a bus group: every member's message reaches every other member, exactly once. */
   join(group: string): Promise<BusMember>;
+
+  /**
+   * Connection events (connected, disconnected with the cause, reconnecting, reconnected) and
+   * failures no caller waits for, from now until the stream stops or the transport closes. A
+   * transport nobody watches prints its first failure once, so none is silent.
+   */
+  status(options?: StatusOptions): StatusStream;
 
   /**
    * Idempotent. Ends every subscription, rejects requests in flight with ClosedError, and releases

@@ -14,6 +14,7 @@ import {
   type Transport,
   type TransportFactory,
   NoRespondersError,
+  StatusFeed,
   createTransport,
   registerTransport,
 } from '@msg/core';
@@ -43,6 +44,8 @@ function copy(message: Message): Message {
 class InprocBackend implements Backend {
   readonly name = 'inproc';
   readonly capabilities = inprocCapabilities;
+  /** Nothing to lose: no connection, and no work in the background. */
+  readonly status = new StatusFeed('inproc');
   readonly #hub: Hub;
 
   constructor(hub: Hub) {

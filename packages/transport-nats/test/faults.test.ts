@@ -2,7 +2,7 @@
 // backoff, subscriptions and repliers resume, requests in flight at the cut fail with a clear
 // CONNECTION error, and on JetStream every message whose publish resolved is delivered.
 
-import { Reader, sleep, str, utf8 } from '@msg/conformance';
+import { Reader, StatusLog, sleep, str, utf8 } from '@msg/conformance';
 import type { Transport } from '@msg/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createNatsTransport } from '../src/index.js';
@@ -37,6 +37,7 @@ describe('core NATS: the server is killed under load and restarted', () => {
   it('requests in flight fail with CONNECTION, then requests, replies and subscriptions work again', async () => {
     const replier = await transport({ servers: server.url });
     const client = await transport({ servers: server.url });
+    const watched = new StatusLog(client);
     await replier.reply('faults.echo', async (request) => {
       await sleep(5); // a little work per request, as a real service does
       return request.data;
@@ -95,6 +96,11 @@ describe('core NATS: the server is killed under load and restarted', () => {
     await client.publish('faults.events', utf8('after the restart'));
     const got = await events.next(5000);
     expect(got && str(got.data)).toBe('after the restart');
+
+    // A user watching status() saw the outage and the recovery, in order, with the cause.
+    console.log(`core NATS fault: status events ${watched.types().join(' → ')}`);
+    expect(watched.recovered()).toBe(true);
+    expect(watched.events.find((event) => event.type === 'disconnected')).toMatchObject({ error: { code: 'CONNECTION' } });
   }, 60_000);
 });
 

@@ -10,7 +10,7 @@
 // sends what was not acknowledged again when the client is back. A durable name is the client id
 // of a session kept after unsubscribe.
 
-import { type BackendSubscribeOptions, type Deliver, type MsgError, type Stop, nextId } from '@msg/core';
+import { type BackendSubscribeOptions, type Deliver, type StatusFeed, type Stop, nextId } from '@msg/core';
 import type { IPublishPacket, MqttClient } from 'mqtt';
 import type { Broker } from './broker.js';
 import { type Endpoint, endClient, openClient, toConnectionError, watch } from './connection.js';
@@ -29,8 +29,8 @@ export interface SessionSettings {
   durableSeconds: number;
   /** Seconds it keeps a plain subscription's session after its connection is lost. */
   idleSeconds: number;
-  /** Where background failures go. */
-  report: (error: MsgError) => void;
+  /** Where each subscription's connection events and background failures go. */
+  status: StatusFeed;
 }
 
 const MAX_RECEIVE = 65_535;
@@ -61,7 +61,7 @@ export async function subscribeConfirmed(point: Endpoint, pattern: string, deliv
     if (packet.qos === 0) deliver(fromMqtt(packet, fromTopic(topic))); // published at QoS 0: nothing to acknowledge
   });
   const hint = durable ? ` (if this repeats: two subscribers use the durable name "${options.durable}" at once, and take its session from each other)` : '';
-  watch(client, `the subscription to "${pattern}"`, settings.report, hint);
+  watch(client, `the subscription to "${pattern}"`, settings.status, hint);
   const filter = filterOf(pattern, options);
   // A resumed session has its subscription already, and the broker sends what it kept at once:
   // waiting for the SUBACK would wait behind those messages, which are acknowledged only once the
@@ -69,7 +69,7 @@ export async function subscribeConfirmed(point: Endpoint, pattern: string, deliv
   // have changed) goes out without waiting.
   if (connack.sessionPresent) {
     client.subscribe(filter, { qos: 1 }, (error) => {
-      if (error) settings.report(toConnectionError(error, what));
+      if (error) settings.status.error(`the subscription to "${pattern}"`, toConnectionError(error, what));
     });
     return stopper(client, durable, () => (stopped = true));
   }

@@ -2,8 +2,8 @@
 // reconnects, subscriptions and repliers resume, requests in flight at the cut fail with a clear
 // CONNECTION error, and in the QoS 1 profile every message whose publish resolved is delivered.
 
-import { Reader, sleep, str, utf8 } from '@msg/conformance';
-import type { MsgError, Transport } from '@msg/core';
+import { Reader, StatusLog, sleep, str, utf8 } from '@msg/conformance';
+import type { Transport } from '@msg/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createMqttTransport } from '../src/index.js';
 import { TestBroker } from './server.js';
@@ -15,10 +15,9 @@ async function until(condition: () => boolean, ms: number): Promise<boolean> {
   return condition();
 }
 
-const background: MsgError[] = [];
 let open: Transport[] = [];
 async function transport(url: string, qos: 0 | 1 = 0): Promise<Transport> {
-  const t = await createMqttTransport({ url, qos, reconnectPeriod: 100, onError: (error) => background.push(error) });
+  const t = await createMqttTransport({ url, qos, reconnectPeriod: 100 });
   open.push(t);
   return t;
 }
@@ -37,6 +36,7 @@ describe('QoS 0: the broker is killed under load and restarted', () => {
   it('requests in flight fail with CONNECTION, then requests, replies and subscriptions work again', async () => {
     const replier = await transport(broker.url);
     const client = await transport(broker.url);
+    const watched = new StatusLog(client);
     await replier.reply('faults.echo', async (request) => {
       await sleep(2); // a little work per request, as a real service does
       return request.data;
@@ -101,6 +101,11 @@ describe('QoS 0: the broker is killed under load and restarted', () => {
       got = message && str(message.data);
     }
     expect(got).toBe('after the restart');
+
+    // A user watching status() saw the outage and the recovery, in order, with the cause.
+    console.info(`MQTT QoS 0 faults: status events ${watched.types().join(' → ')}`);
+    expect(watched.recovered()).toBe(true);
+    expect(watched.events.find((event) => event.type === 'disconnected')).toMatchObject({ error: { code: 'CONNECTION' } });
   }, 60_000);
 });
 

@@ -18,7 +18,8 @@ export interface StreamContext {
   maxStreamLength: number;
   keyExpiryMs: number;
   claimIdleMs: number;
-  onBadFrame: (error: unknown) => void;
+  /** A frame that does not decode, received on `connection` (default: the subscriber). */
+  onBadFrame: (error: unknown, connection?: string) => void;
   /** A subscription found its consumer group gone and created it again: what was in it is lost. */
   onGroupLost: (key: string, group: string) => void;
   blocking: Set<Redis>;
@@ -59,7 +60,7 @@ export async function subscribeToStream(
   } catch (error) {
     throw connectionError(settings, `subscribing to "${topic}" failed`, error);
   }
-  const blocking = await openConnection(settings, 'blocking', POLL_MS);
+  const blocking = await openConnection(settings, 'blocking', POLL_MS, `stream "${key}"`);
   ctx.blocking.add(blocking);
   const reader = new StreamReader(ctx, blocking, key, group, consumer, deliver, options.maxPending);
   return async () => {
@@ -145,6 +146,10 @@ class StreamReader {
       } catch (error) {
         if (signal.aborted) return;
         if (isNoGroup(error) && (await this.#recreateGroup())) continue;
+        // A lost connection is the connection's event; a failure on a live one is news (the loop retries).
+        if (failures === 0 && this.#blocking.status === 'ready') {
+          this.#ctx.settings.status.error(`stream "${this.#key}"`, connectionError(this.#ctx.settings, `reading stream "${this.#key}" failed; retrying with backoff`, error));
+        }
         await sleep(backoff(++failures), signal);
         this.#rereadOwn();
       }
@@ -161,6 +166,7 @@ class StreamReader {
       await createGroup(this.#blocking, this.#key, this.#group, this.#lastRead);
       await this.#blocking.pexpire(this.#key, this.#ctx.keyExpiryMs);
     } catch {
+      // The server is away again: the loop's backoff and the connection's events cover it.
       return false;
     }
     this.#ctx.onGroupLost(this.#key, this.#group);
@@ -210,7 +216,7 @@ class StreamReader {
       message = unframe(value, Kind.publish).message;
     } catch (error) {
       // Redelivering an entry that can never decode would loop forever: report it and let it go.
-      this.#ctx.onBadFrame(error);
+      this.#ctx.onBadFrame(error, `stream "${this.#key}"`);
       this.#ack(id);
       return;
     }
@@ -228,8 +234,10 @@ class StreamReader {
   }
 
   #ack(id: string): void {
-    // A lost ack only means one more delivery, which at-least-once allows.
-    this.#ctx.command.xack(this.#key, this.#group, id).catch(() => undefined);
+    // A lost ack only means one more delivery, which at-least-once allows; it is reported all the same.
+    this.#ctx.command.xack(this.#key, this.#group, id).catch((error: unknown) => {
+      this.#ctx.settings.status.error(`stream "${this.#key}"`, connectionError(this.#ctx.settings, `acknowledging entry ${id} of group "${this.#group}" failed; it will be delivered again`, error));
+    });
   }
 
   #rereadOwn(): void {

@@ -2,7 +2,7 @@
 // reconnects, subscriptions resume, requests in flight fail with a clear error, and the Streams
 // profile delivers every message whose publish resolved.
 
-import { checkBroker } from '@msg/conformance';
+import { StatusLog, checkBroker } from '@msg/conformance';
 import { type Message, isMsgError } from '@msg/core';
 import { describe, expect, it } from 'vitest';
 import { HOST, PORT, connectionIds, cutConnections, eventually, fixture, unique } from './admin.js';
@@ -19,6 +19,7 @@ describe.skipIf(skip)('redis faults', () => {
   it('a cut connection is restored: the subscription resumes and requests work again', async () => {
     const name = unique('cut');
     const cut = await transport(name);
+    const watched = new StatusLog(cut);
     const peer = await transport(unique('peer'));
     const topic = 'faults.resume';
     const got: string[] = [];
@@ -38,6 +39,13 @@ describe.skipIf(skip)('redis faults', () => {
     }, 10_000);
     expect(resumed).toBe(true);
     expect(text(await cut.request('faults.echo', bytes('again')))).toBe('again');
+
+    // A user watching status() saw both connections (command, subscriber) go and come back, in order.
+    console.info(`redis faults: status events ${watched.types().join(' → ')}`);
+    for (const connection of ['command', 'subscriber']) {
+      expect(watched.types(connection)).toEqual(['disconnected', 'reconnecting', 'reconnected']);
+    }
+    expect(watched.events.find((event) => event.type === 'disconnected')).toMatchObject({ error: { code: 'CONNECTION' } });
   });
 
   it('requests in flight when the connection is cut fail with CONNECTION, not at their timeout', async () => {

@@ -2,7 +2,7 @@
 // `prefetch` the consumer acknowledges by hand (the core's settle: ack, or nack and requeue) and the
 // broker hands over at most that many unsettled messages; without one it consumes with no-ack.
 
-import type { Stop } from '@msg/core';
+import { ConnectionError, type Stop } from '@msg/core';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { BrokerConnection } from './connection.js';
 
@@ -103,9 +103,12 @@ export async function consume(connection: BrokerConnection, spec: ConsumerSpec):
         queue,
         (delivery) => {
           // null: the broker cancelled the consumer (its queue was deleted). Closing the channel
-          // makes it reopen, which declares the queue again.
-          if (delivery === null) void channel.close().catch(() => undefined);
-          else spec.onDelivery(delivery, manual ? ofChannel.settleOf(delivery) : undefined, channel);
+          // makes it reopen, which declares the queue again; one that cannot close is gone already
+          // and reopens all the same.
+          if (delivery === null) {
+            connection.settings.status.error(`channel for ${spec.purpose}`, new ConnectionError(`RabbitMQ cancelled the consumer of queue "${queue}" (deleted?); declaring it again`));
+            void channel.close().catch(() => undefined); // gone already: it reopens all the same
+          } else spec.onDelivery(delivery, manual ? ofChannel.settleOf(delivery) : undefined, channel);
         },
         { noAck: !manual },
       );

@@ -2,8 +2,8 @@
 // to our own vhost is closed by the broker. The transport reconnects with backoff, subscriptions
 // resume, requests in flight fail with a clear error, and at-least-once loses nothing it confirmed.
 
-import { checkBroker, str, utf8 } from '@msg/conformance';
-import type { MsgError, Transport } from '@msg/core';
+import { StatusLog, checkBroker, str, utf8 } from '@msg/conformance';
+import type { Transport } from '@msg/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAmqpTransport } from '../src/index.js';
 import { HOST, PORT, type TestVhost, createVhost } from './broker.js';
@@ -35,12 +35,11 @@ describe.skipIf(skip)('amqp faults', () => {
   });
   afterAll(() => place?.remove());
 
-  /** A transport and the lost-connection reports it made. */
-  async function transport(delivery: 'at-most-once' | 'at-least-once'): Promise<[Transport, MsgError[]]> {
-    const reports: MsgError[] = [];
-    const t = await createAmqpTransport({ url: place.url, delivery, reconnect: { initialDelayMs: 50, maxDelayMs: 1000 }, onError: (e) => reports.push(e) });
+  /** A transport and the log of its status events. */
+  async function transport(delivery: 'at-most-once' | 'at-least-once'): Promise<[Transport, StatusLog]> {
+    const t = await createAmqpTransport({ url: place.url, delivery, reconnect: { initialDelayMs: 50, maxDelayMs: 1000 } });
     open.push(t);
-    return [t, reports];
+    return [t, new StatusLog(t)];
   }
 
   it('requests in flight fail with CONNECTION when the connection is cut, and requests work again after the reconnect', async () => {
@@ -64,7 +63,7 @@ describe.skipIf(skip)('amqp faults', () => {
     for (const outcome of await Promise.all(outcomes)) {
       expect(outcome).toMatchObject({ code: 'CONNECTION', message: expect.stringMatching(/connection to RabbitMQ .* was lost/) });
     }
-    expect(reports.some((e) => /was lost; reconnecting/.test(e.message))).toBe(true);
+    expect(reports.events.find((event) => event.type === 'disconnected')).toMatchObject({ error: { code: 'CONNECTION', message: expect.stringMatching(/was lost; reconnecting/) } });
     // Both sides reconnect on their own; the service's queue is declared again by its replier.
     let answer: string | undefined;
     for (let attempt = 0; attempt < 100 && answer === undefined; attempt++) {
@@ -74,6 +73,9 @@ describe.skipIf(skip)('amqp faults', () => {
       );
     }
     expect(answer).toBe('again');
+    // A user watching status() saw the loss, the attempts and the recovery, in order.
+    console.info(`amqp faults: status events ${reports.types().join(' → ')}`);
+    expect(reports.recovered()).toBe(true);
   }, CASE_TIMEOUT);
 
   it('at-most-once: a subscription resumes after the connection is cut', async () => {
@@ -85,11 +87,11 @@ describe.skipIf(skip)('amqp faults', () => {
     await publisher.publish(topic, utf8('before'));
     expect(await until(() => got.includes('before'), 10_000)).toBe(true);
     await place.cutConnections();
-    expect(await until(() => reports.length > 0, 10_000)).toBe(true);
+    expect(await until(() => reports.events.some((event) => event.type === 'disconnected'), 10_000)).toBe(true);
     // Publishes fail while disconnected and may be lost right after (at-most-once); keep sending
     // until one arrives, a bounded number of times.
     for (let i = 0; i < 200 && !got.some((text) => text.startsWith('after')); i++) {
-      await publisher.publish(topic, utf8(`after${i}`)).catch(() => undefined);
+      await publisher.publish(topic, utf8(`after${i}`)).catch(() => undefined); // refused while reconnecting: try again
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(got.some((text) => text.startsWith('after'))).toBe(true);
@@ -133,8 +135,8 @@ describe.skipIf(skip)('amqp faults', () => {
     await Promise.all(Array.from({ length: 20 }, sender));
     await cut;
 
-    expect(subscriberReports.length).toBeGreaterThan(0);
-    expect(publisherReports.length).toBeGreaterThan(0);
+    expect(subscriberReports.recovered()).toBe(true);
+    expect(publisherReports.recovered()).toBe(true);
     expect(confirmedAfterCut).toBeGreaterThanOrEqual(300);
     await until(() => [...confirmed].every((text) => received.has(text)), 20_000);
     const missing = [...confirmed].filter((text) => !received.has(text));

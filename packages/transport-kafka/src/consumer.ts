@@ -5,7 +5,7 @@
 // A group without committed offsets starts at the end of the log as it was when `consume` began, so
 // that what is published after `consume` resolves is delivered and what came before is not.
 
-import { ConnectionError } from '@msg/core';
+import { ConnectionError, type StatusFeed } from '@msg/core';
 import type { Admin, Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { type Connection, MAX_PAYLOAD } from './connection.js';
 import { toKafkaError } from './errors.js';
@@ -41,10 +41,15 @@ export async function consume(connection: Connection, options: ConsumeOptions): 
   }
   const consumer = connection.consumer(groupId);
   const flow = new Flow(options.maxPending);
-  const ledger = new Ledger(consumer, topic, flow);
+  const label = `the consumer of "${topic}" (group ${groupId})`;
+  const ledger = new Ledger(consumer, topic, flow, (error) =>
+    connection.status.error(label, toKafkaError(error, `committing offsets of "${topic}" (the records will be delivered again)`, MAX_PAYLOAD)),
+  );
   // A new generation of the group reads again from the committed offsets: what was in hand is forgotten.
   consumer.on(consumer.events.GROUP_JOIN, () => ledger.forget());
   const joined = placedOnJoin(consumer, connection.admin, options, ends);
+  const watching = joined.done.then(() => watch(consumer, connection.status, label, topic));
+  watching.catch(() => undefined); // a consumer that never joined is the caller's rejection below
   try {
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: false });
@@ -57,6 +62,7 @@ export async function consume(connection: Connection, options: ConsumeOptions): 
   } catch (error) {
     joined.cancel();
     flow.stop();
+    // The join's failure is the news; a consumer that cannot even disconnect has nothing to release.
     await consumer.disconnect().catch(() => undefined);
     throw toKafkaError(error, `joining group "${groupId}" on "${topic}"`, MAX_PAYLOAD);
   }
@@ -68,12 +74,34 @@ export async function consume(connection: Connection, options: ConsumeOptions): 
       flow.stop();
       await ledger.committed();
       await consumer.disconnect();
-      // A group named for this one consumer has no use after it: drop its offsets from the broker.
+      // A group named for this one consumer has no use after it: drop its offsets from the broker
+      // (one left behind holds only offsets, which the broker expires).
       if (options.ephemeral) await connection.admin.deleteGroups([groupId]).catch(() => undefined);
     });
     connection.leaving(leaving);
     return Promise.resolve();
   };
+}
+
+/**
+ * After the first join: a crash that kafkajs restarts from is a lost connection and its reconnect
+ * (back once the group is joined again); one it does not restart from ends this consumer's reading.
+ */
+function watch(consumer: Consumer, status: StatusFeed, connection: string, topic: string): void {
+  let attempt = 0;
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    const error = toKafkaError(payload.error, `reading "${topic}"`, MAX_PAYLOAD);
+    if (!payload.restart) {
+      status.error(connection, new ConnectionError(`kafka: ${connection} stopped and will not restart: ${error.message}; subscribe again`, { cause: payload.error }));
+      return;
+    }
+    if (attempt === 0) status.emit({ type: 'disconnected', connection, error });
+    status.emit({ type: 'reconnecting', connection, attempt: ++attempt, delayMs: 0 });
+  });
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    if (attempt > 0) status.emit({ type: 'reconnected', connection });
+    attempt = 0;
+  });
 }
 
 /** Each partition's end offset now: where a group without offsets starts. */
@@ -126,6 +154,7 @@ function placedOnJoin(consumer: Consumer, admin: Admin, options: ConsumeOptions,
       offJoin();
     };
   });
+  // Awaited by consume; this keeps a crash before that await from being an unhandled rejection.
   done.catch(() => undefined);
   return { done, cancel };
 }
@@ -211,6 +240,7 @@ class Ledger {
     readonly consumer: Consumer,
     readonly topic: string,
     readonly flow: Flow,
+    readonly commitFailed: (error: unknown) => void,
   ) {}
 
   /** Records that `record` is in the consumer's hands; the function returned settles it, once. */
@@ -255,8 +285,8 @@ class Ledger {
     while (this.#due.size > 0) {
       const offsets = [...this.#due].map(([partition, offset]) => ({ topic: this.topic, partition, offset }));
       this.#due.clear();
-      // A lost commit means a redelivery, which at-least-once allows.
-      await this.consumer.commitOffsets(offsets).catch(() => undefined);
+      // A lost commit means a redelivery, which at-least-once allows; it is reported all the same.
+      await this.consumer.commitOffsets(offsets).catch(this.commitFailed);
     }
     this.#committing = undefined;
   }
@@ -285,7 +315,8 @@ async function readBatch(payload: EachBatchPayload, take: Take, flow: Flow, ledg
     try {
       await heartbeat();
     } catch {
-      // The group is rebalancing: this batch may now belong to another member.
+      // The group is rebalancing: this batch may now belong to another member, which the next
+      // join sorts out; nothing is lost.
       lost = true;
     }
   };

@@ -12,6 +12,7 @@ import {
   type Message,
   type RequestCall,
   type Serve,
+  type StatusFeed,
   type Stop,
   type Transport,
   type TransportFactory,
@@ -49,11 +50,13 @@ export const kafkaCapabilities: Capabilities = {
 class KafkaBackend implements Backend {
   readonly name = 'kafka';
   readonly capabilities = kafkaCapabilities;
+  readonly status: StatusFeed;
   readonly #connection: Connection;
   #inbox: Promise<Inbox> | undefined;
 
   constructor(connection: Connection) {
     this.#connection = connection;
+    this.status = connection.status;
   }
 
   /** The reply topic, opened at the first request or survey: a pure subscriber never needs one. */
@@ -94,6 +97,7 @@ class KafkaBackend implements Backend {
   }
 
   async close(): Promise<void> {
+    // An inbox that never opened has nothing to close (its failure went to the request that opened it).
     const inbox = await this.#inbox?.catch(() => undefined);
     await inbox?.close();
     await this.#connection.close();

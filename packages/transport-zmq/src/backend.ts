@@ -1,6 +1,6 @@
 // The four patterns of one ZeroMQ transport, each mapped onto its sockets (see the file of each).
 
-import type { Backend, BusLink, Deliver, Message, RequestCall, Serve, Stop } from '@msg/core';
+import type { Backend, BusLink, Deliver, Message, RequestCall, Serve, StatusFeed, Stop } from '@msg/core';
 import { join } from './bus.js';
 import type { Directory } from './directory.js';
 import type { Endpoints } from './endpoints.js';
@@ -27,6 +27,7 @@ export interface Parts {
 export class ZmqBackend implements Backend {
   readonly name = 'zmq';
   readonly capabilities: Capabilities;
+  readonly status: StatusFeed;
   #parts: Parts;
   /** Set while the publisher binds the hand-given endpoints, so that nothing is sent before. */
   #publisherBinding: Promise<void> | undefined;
@@ -34,6 +35,7 @@ export class ZmqBackend implements Backend {
   constructor(parts: Parts) {
     this.#parts = parts;
     this.capabilities = parts.capabilities;
+    this.status = parts.settings.status;
   }
 
   request(call: RequestCall): void {

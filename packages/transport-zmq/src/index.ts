@@ -1,7 +1,7 @@
 // The ZeroMQ transport: brokerless. Each transport binds its own sockets and finds its peers through
 // a shared Directory (see directory.ts); the patterns live in reqrep.ts, pubsub.ts, survey.ts, bus.ts.
 
-import { type Capabilities, type MsgError, type Transport, type TransportFactory, createTransport, nextId, registerTransport, toMsgError } from '@msg/core';
+import { type Capabilities, StatusFeed, type Transport, type TransportFactory, createTransport, nextId, registerTransport, toMsgError } from '@msg/core';
 import { ZmqBackend } from './backend.js';
 import { type Directory, sharedDirectory } from './directory.js';
 import { type EndpointOptions, Endpoints } from './endpoints.js';
@@ -68,12 +68,6 @@ export interface ZmqOptions {
   /** Milliseconds a subscribe waits for each publisher to confirm it. Default 2,000. */
   confirmTimeout?: number;
   /**
-   * Failures no caller waits for: a TCP peer cut off for a message past the limits (BadFrameError),
-   * a relay that could not accept a peer (ConnectionError). Default: the first on console.warn, the
-   * rest counted in `droppedPeers` only.
-   */
-  onError?: (error: MsgError) => void;
-  /**
    * Which TCP binds go behind the relay that bounds what one peer's message may hold (32 parts,
    * 17 MiB; libzmq itself keeps every part of an unfinished message, without limit). true: all of
    * them; false: none (a network whose peers are trusted). Default: all but binds on a loopback
@@ -91,13 +85,15 @@ export interface ZmqTransport extends Transport {
 export async function createZmqTransport(options: ZmqOptions = {}): Promise<ZmqTransport> {
   const directory = options.directory ?? sharedDirectory();
   const bind = options.bind ?? 'tcp://127.0.0.1';
-  const guard = options.guard === false ? undefined : new Guard(PEER_LIMITS, options.onError ?? warnOnce(), options.guard === true);
+  const status = new StatusFeed('zmq');
+  const guard = options.guard === false ? undefined : new Guard(PEER_LIMITS, (error) => status.error('relay', error), options.guard === true);
   const settings = socketSettings({
     highWaterMark: options.highWaterMark ?? 100_000,
     linger: options.linger ?? 200,
     maxFrame: MAX_FRAME,
     curve: options.curve,
     guard,
+    status,
   });
   let publishing: Publishing;
   try {
@@ -121,15 +117,6 @@ export async function createZmqTransport(options: ZmqOptions = {}): Promise<ZmqT
     answers: new Answers(settings),
   });
   return Object.defineProperty(createTransport(backend), 'droppedPeers', { get: () => guard?.dropped ?? 0, enumerable: true }) as ZmqTransport;
-}
-
-function warnOnce(): (error: MsgError) => void {
-  let warned = false;
-  return (error) => {
-    if (warned) return;
-    warned = true;
-    console.warn(`@msg/transport-zmq: ${error.message} (reported once per transport; later ones are counted in droppedPeers, pass onError to see each)`);
-  };
 }
 
 /**

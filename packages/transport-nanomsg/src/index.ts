@@ -14,6 +14,7 @@ import {
   type Transport,
   type TransportFactory,
   InvalidArgumentError,
+  StatusFeed,
   createTransport,
   registerTransport,
 } from '@msg/core';
@@ -92,6 +93,10 @@ export interface NanomsgOptions {
 
 class NanomsgBackend implements Backend {
   readonly name = 'nanomsg';
+  /** nanomsg reconnects by itself and tells nothing of its links: only malformed frames are reported. */
+  get status(): StatusFeed {
+    return this.settings.status;
+  }
 
   constructor(
     readonly capabilities: Capabilities,
@@ -165,7 +170,7 @@ export async function createNanomsgTransport(options: NanomsgOptions = {}): Prom
   const wire = options.wire ?? 'envelope';
   const capabilities = wire === 'plain' ? nanomsgPlainCapabilities : nanomsgCapabilities;
   // Room beyond the payload for the name and envelope; a frame over it is refused by the receiver.
-  const settings: SocketSettings = { maxFrame: capabilities.maxPayload + MiB, bufferBytes: options.bufferBytes ?? MiB };
+  const settings: SocketSettings = { maxFrame: capabilities.maxPayload + MiB, bufferBytes: options.bufferBytes ?? MiB, status: new StatusFeed('nanomsg') };
   const endpoints = {
     publish: options.bind?.publish ?? (await newEndpoint(listen)),
     survey: options.bind?.survey ?? (await newEndpoint(listen)),

@@ -8,7 +8,7 @@ import { type Message, type RequestCall, type Serve, type Stop, BadFrameError, E
 import type { Directory } from './directory.js';
 import { nn } from './native.js';
 import { serveInTurn } from './serve.js';
-import { NanoSocket, type SocketSettings } from './socket.js';
+import { NanoSocket, type SocketSettings, badFrame } from './socket.js';
 import { type Wire, encodeRequest, readBody, readRequest, wireOf } from './wire.js';
 
 /**
@@ -167,8 +167,10 @@ export function serveRequests(directory: Directory, settings: SocketSettings, se
     let deadline: number | undefined;
     try {
       ({ request, deadline } = readRequest(frame, service));
-    } catch {
-      return undefined; // a malformed request gets no reply; the REP socket forgets it on the next one
+    } catch (error) {
+      // A malformed request gets no reply; the REP socket forgets it on the next one.
+      badFrame(settings, `the replier of "${service}"`, error);
+      return undefined;
     }
     // Nobody waits for the reply any more: skip the work.
     if (deadline !== undefined && Date.now() > deadline) return undefined;

@@ -41,6 +41,7 @@ export const kafkaCapabilities: Capabilities = {
   wildcards: false,
   headers: true,
   queueGroups: true,
+  deadLetter: false,
   // Every hop is a produce and a fetch (answers come back through the surveyor's inbox topic), and a
   // new consumer waits for the group coordinator: slower than a broker that routes in memory.
   timing: { surveyDeadlineMs: 2000, settleMs: 500 },

@@ -57,6 +57,7 @@ export const natsJetStreamCapabilities: Capabilities = {
   patterns: ['request', 'publish', 'survey'],
   delivery: 'at-least-once',
   durable: true,
+  deadLetter: true,
   timing: { surveyDeadlineMs: 500, settleMs: 200 },
 };
 

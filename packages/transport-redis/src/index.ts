@@ -38,7 +38,7 @@ export const redisStreamsCapabilities: Capabilities = {
   wildcards: false,
   headers: true,
   queueGroups: true,
-  deadLetter: false,
+  deadLetter: true,
   timing: { surveyDeadlineMs: 300, settleMs: 100 },
 };
 

@@ -29,7 +29,9 @@ import type { Capabilities } from './transport.js';
  * - `settle()`: handled (ack): never deliver it again.
  * - `settle(error)`: not handled (nack): its handler threw, the consumer nacked it, or the
  *   subscription ended before it was consumed. Deliver it again, to this subscription or another
- *   member of its queue group or durable name.
+ *   member of its queue group or durable name. The last case's error is a ClosedError (code
+ *   `CLOSED`): the message was given back unconsumed, which is no failed delivery, so a backend that
+ *   counts failures itself does not count it.
  * - `settle(error, redeliverAfterMs)`: the same, no sooner than that many milliseconds from now
  *   (the consumer called `nack({ delay })`). Use the broker's delayed redelivery where it has one
  *   (JetStream's nak with a delay); otherwise hold the message for that long and then give it back,

@@ -35,7 +35,7 @@ export const amqpCapabilities: Capabilities = {
 };
 
 /** The at-least-once profile: publisher confirms, manual acks, redelivery, persistent messages. */
-export const amqpConfirmedCapabilities: Capabilities = { ...amqpCapabilities, delivery: 'at-least-once' };
+export const amqpConfirmedCapabilities: Capabilities = { ...amqpCapabilities, delivery: 'at-least-once', deadLetter: true };
 
 export interface AmqpOptions {
   /**

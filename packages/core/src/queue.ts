@@ -157,7 +157,8 @@ export class MessageQueue implements AsyncIterable<Message> {
   /** `deliveries`: how many times the backend has delivered it, this time included, when it counts. */
   push(message: Message, settle?: Settle, deliveries?: number): void {
     if (this.#ended) {
-      settle?.(new Error('subscription ended before the message was consumed'));
+      // A ClosedError: given back unconsumed, which is no failed delivery (see Settle).
+      settle?.(new ClosedError('the subscription ended before the message was consumed'));
       return;
     }
     if (this.#unsettled) {

@@ -23,6 +23,7 @@ export interface AckableMessage extends Message {
   /**
    * Not handled: deliver it again, no sooner than `delay` milliseconds from now (default 0). Counts
    * as a failed delivery for `deadLetter`; `error` becomes the dead letter's `dead-letter-error`.
+   * On its last allowed delivery the message goes to the dead-letter topic at once, delay or not.
    */
   nack(options?: NackOptions): void;
   /** How many times it has been delivered, this time included, where the backend counts (see capabilities.deadLetter). */

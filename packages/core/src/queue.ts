@@ -41,6 +41,9 @@ const ACKED = 1;
 const NACKED = 2;
 const GIVEN_BACK = 3;
 const STATE_NAMES = ['open', 'acked', 'nacked', 'given back'];
+// The queue's own calls on a message, kept off its public face.
+const failIfOpen = Symbol('failIfOpen');
+const giveBack = Symbol('giveBack');
 
 /** A delivered message of a manual subscription; its methods live on the prototype, so a message costs one object. */
 class Settleable implements AckableMessage {
@@ -81,12 +84,12 @@ class Settleable implements AckableMessage {
   }
 
   /** The handler threw: nack, unless it settled the message itself first. */
-  failIfOpen(error: unknown): void {
+  [failIfOpen](error: unknown): void {
     if (this.#state === OPEN) fail(this.#acks, this, this.#take(NACKED), this.deliveries, error);
   }
 
   /** The subscription ended: redeliver. */
-  giveBack(reason: unknown): void {
+  [giveBack](reason: unknown): void {
     if (this.#state === OPEN) this.#take(GIVEN_BACK)?.(reason);
   }
 
@@ -211,7 +214,7 @@ export class MessageQueue implements AsyncIterable<Message> {
     this.end();
     this.#settleHand();
     for (let i = this.#head; i < this.#settles.length; i++) this.#settles[i]?.(reason);
-    if (this.#unsettled) for (const message of [...this.#unsettled]) message.giveBack(reason);
+    if (this.#unsettled) for (const message of [...this.#unsettled]) message[giveBack](reason);
     this.#items = [];
     this.#settles = [];
     this.#deliveries = [];
@@ -289,7 +292,7 @@ export class MessageQueue implements AsyncIterable<Message> {
     if (failed) {
       const reason = error ?? new Error('the handler failed');
       if (message instanceof Settleable) {
-        message.failIfOpen(reason);
+        message[failIfOpen](reason);
       } else {
         const settle = this.#inHand;
         this.#inHand = undefined;

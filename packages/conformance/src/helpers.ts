@@ -33,17 +33,17 @@ export const utf8 = (value: string) => encoder.encode(value);
 export const str = (bytes: Uint8Array) => decoder.decode(bytes);
 
 /** Reads an async iterable with deadlines; a read that times out keeps its place for the next one. */
-export class Reader {
-  #iterator: AsyncIterator<Message>;
-  #pending: Promise<IteratorResult<Message>> | undefined;
+export class Reader<M extends Message = Message> {
+  #iterator: AsyncIterator<M>;
+  #pending: Promise<IteratorResult<M>> | undefined;
   done = false;
 
-  constructor(iterable: AsyncIterable<Message>) {
+  constructor(iterable: AsyncIterable<M>) {
     this.#iterator = iterable[Symbol.asyncIterator]();
   }
 
   /** The next message, or undefined when none arrives within `ms` or the stream ended. */
-  async next(ms: number): Promise<Message | undefined> {
+  async next(ms: number): Promise<M | undefined> {
     if (this.done) return undefined;
     this.#pending ??= this.#iterator.next();
     let timer: NodeJS.Timeout | undefined;
@@ -62,8 +62,8 @@ export class Reader {
   }
 
   /** Exactly `count` messages, each within `ms` of the previous; throws saying how many came. */
-  async take(count: number, ms: number): Promise<Message[]> {
-    const got: Message[] = [];
+  async take(count: number, ms: number): Promise<M[]> {
+    const got: M[] = [];
     while (got.length < count) {
       const message = await this.next(ms);
       if (!message) throw new Error(`expected ${count} messages, got ${got.length} (${this.done ? 'stream ended' : `none more within ${ms} ms`})`);

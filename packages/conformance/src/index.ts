@@ -4,6 +4,7 @@
 
 import type { Capabilities, Transport } from '@msg/core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ackCases } from './acks.js';
 import { busCases } from './bus.js';
 import type { Context } from './context.js';
 import { Peers } from './helpers.js';
@@ -51,6 +52,7 @@ export function describeTransport(target: TransportUnderTest): void {
 
     reqrepCases(ctx);
     pubsubCases(ctx);
+    ackCases(ctx);
     surveyCases(ctx);
     busCases(ctx);
     limitCases(ctx);

@@ -17,6 +17,7 @@ function transportOn(status: StatusFeed) {
       wildcards: false,
       headers: false,
       queueGroups: false,
+      deadLetter: false,
       timing: { surveyDeadlineMs: 1, settleMs: 1 },
     },
     request: unused,

@@ -44,7 +44,7 @@ export class AmqpBackend implements Backend {
   }
 
   subscribe(pattern: string, deliver: Deliver, options: BackendSubscribeOptions): Promise<Stop> {
-    return subscribe(this.#connection, this.#policy, pattern, deliver, options);
+    return subscribe(this.#connection, this.#publisher, this.#policy, pattern, deliver, options);
   }
 
   survey(question: Message, deliver: Deliver, signal: AbortSignal): Promise<void> {

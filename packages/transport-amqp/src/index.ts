@@ -30,11 +30,12 @@ export const amqpCapabilities: Capabilities = {
   wildcards: true,
   headers: true,
   queueGroups: true,
+  deadLetter: false,
   timing: { surveyDeadlineMs: 500, settleMs: 200 },
 };
 
 /** The at-least-once profile: publisher confirms, manual acks, redelivery, persistent messages. */
-export const amqpConfirmedCapabilities: Capabilities = { ...amqpCapabilities, delivery: 'at-least-once' };
+export const amqpConfirmedCapabilities: Capabilities = { ...amqpCapabilities, delivery: 'at-least-once', deadLetter: true };
 
 export interface AmqpOptions {
   /**

@@ -29,6 +29,7 @@ export const inprocCapabilities: Capabilities = {
   wildcards: true,
   headers: true,
   queueGroups: true,
+  deadLetter: false,
   timing: { surveyDeadlineMs: 200, settleMs: 50 },
 };
 

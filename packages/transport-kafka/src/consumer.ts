@@ -4,14 +4,19 @@
 // slow one holds back only the commits behind it, not the reading.
 // A group without committed offsets starts at the end of the log as it was when `consume` began, so
 // that what is published after `consume` resolves is delivered and what came before is not.
+// Kafka keeps no delivery count: with `countFailures` the consumer counts each record's failed
+// deliveries itself, in memory, so a count starts again on another member or after a restart.
 
-import { ConnectionError, type StatusFeed } from '@msg/core';
+import { ConnectionError, type StatusFeed, isMsgError } from '@msg/core';
 import type { Admin, Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { type Connection, MAX_PAYLOAD } from './connection.js';
 import { toKafkaError } from './errors.js';
 
-/** Hands a record on; `settle` with no argument once it is done, with an error to read it again. */
-export type Take = (record: KafkaMessage, partition: number, settle: (error?: unknown) => void) => void;
+/**
+ * Hands a record on; `settle` with no argument once it is done, with an error to read it again (no
+ * sooner than `redeliverAfterMs`). `deliveries` is counted with `countFailures`.
+ */
+export type Take = (record: KafkaMessage, partition: number, settle: (error?: unknown, redeliverAfterMs?: number) => void, deliveries: number | undefined) => void;
 
 export interface ConsumeOptions {
   topic: string;
@@ -23,6 +28,8 @@ export interface ConsumeOptions {
   onCrash?: (error: unknown) => void;
   /** The group exists only for this consumer (not a queue group or durable name). */
   ephemeral: boolean;
+  /** Count each record's failed deliveries, for a dead-letter topic. */
+  countFailures?: boolean;
 }
 
 /** How long a new member may take to get its share of the topic before `consume` fails. */
@@ -42,7 +49,7 @@ export async function consume(connection: Connection, options: ConsumeOptions): 
   const consumer = connection.consumer(groupId);
   const flow = new Flow(options.maxPending);
   const label = `the consumer of "${topic}" (group ${groupId})`;
-  const ledger = new Ledger(consumer, topic, flow, (error) =>
+  const ledger = new Ledger(consumer, topic, flow, options.countFailures === true, (error) =>
     connection.status.error(label, toKafkaError(error, `committing offsets of "${topic}" (the records will be delivered again)`, MAX_PAYLOAD)),
   );
   // A new generation of the group reads again from the committed offsets: what was in hand is forgotten.
@@ -70,6 +77,8 @@ export async function consume(connection: Connection, options: ConsumeOptions): 
     // Settles arrive right after this resolves (the core gives back what it still holds), and
     // the offsets they allow are committed before the group is left: so leave on the next turn.
     flow.stopTaking();
+    // Held for a nack's delay: not committed, so the group's next member reads it again.
+    ledger.release();
     const leaving = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
       flow.stop();
       await ledger.committed();
@@ -235,26 +244,48 @@ class Ledger {
   readonly #lines = new Map<number, InHand[]>();
   readonly #due = new Map<number, string>();
   #committing: Promise<void> | undefined;
+  /** Failed deliveries of records not yet done, by `partition:offset`; undefined when not counted. */
+  readonly #failures: Map<string, number> | undefined;
+  /** Nacks waiting for their delay. */
+  readonly #held = new Set<NodeJS.Timeout>();
 
   constructor(
     readonly consumer: Consumer,
     readonly topic: string,
     readonly flow: Flow,
+    countFailures: boolean,
     readonly commitFailed: (error: unknown) => void,
-  ) {}
+  ) {
+    if (countFailures) this.#failures = new Map();
+  }
+
+  /** This delivery's number (failures so far, plus one), when failures are counted. */
+  deliveries(partition: number, offset: string): number | undefined {
+    const failures = this.#failures;
+    return failures ? (failures.get(`${partition}:${offset}`) ?? 0) + 1 : undefined;
+  }
 
   /** Records that `record` is in the consumer's hands; the function returned settles it, once. */
-  hand(partition: number, offset: string): (error?: unknown) => void {
+  hand(partition: number, offset: string): (error?: unknown, redeliverAfterMs?: number) => void {
     let line = this.#lines.get(partition);
     if (!line) this.#lines.set(partition, (line = []));
     const entry: InHand = { offset, done: false };
     line.push(entry);
     const inLine = line;
     let settled = false;
-    return (error) => {
+    const settle = (error?: unknown, redeliverAfterMs?: number): void => {
       if (settled) return;
+      if (error !== undefined && redeliverAfterMs !== undefined && this.flow.taking) {
+        const timer = setTimeout(() => {
+          this.#held.delete(timer);
+          settle(error);
+        }, redeliverAfterMs);
+        this.#held.add(timer);
+        return;
+      }
       settled = true;
       this.flow.settled();
+      this.#count(partition, offset, error);
       // A line forgotten (the group moved on) or cut short (a record before it failed): read again anyway.
       if (this.#lines.get(partition) !== inLine) return;
       const at = inLine.indexOf(entry);
@@ -268,6 +299,22 @@ class Ledger {
         if (this.flow.taking) this.consumer.seek({ topic: this.topic, partition, offset });
       }
     };
+    return settle;
+  }
+
+  #count(partition: number, offset: string, error: unknown): void {
+    const failures = this.#failures;
+    if (!failures) return;
+    const key = `${partition}:${offset}`;
+    if (error === undefined) failures.delete(key);
+    // Given back unconsumed (the subscription ended) is no failed delivery.
+    else if (!isMsgError(error, 'CLOSED')) failures.set(key, (failures.get(key) ?? 0) + 1);
+  }
+
+  /** Drops what waits for a nack's delay: it stays uncommitted, for the group to read again. */
+  release(): void {
+    for (const timer of this.#held) clearTimeout(timer);
+    this.#held.clear();
   }
 
   #advance(partition: number, line: InHand[]): void {
@@ -329,6 +376,6 @@ async function readBatch(payload: EachBatchPayload, take: Take, flow: Flow, ledg
     const settle = ledger.hand(partition, record.offset);
     // The next fetch starts after it; its commit waits in the ledger until it and those before it are done.
     resolveOffset(record.offset);
-    take(record, partition, settle);
+    take(record, partition, settle, ledger.deliveries(partition, record.offset));
   }
 }

@@ -42,6 +42,8 @@ export const kafkaCapabilities: Capabilities = {
   wildcards: false,
   headers: true,
   queueGroups: true,
+  // Counted by the consumer (Kafka keeps no delivery count); the dead letters go to a topic of their own.
+  deadLetter: true,
   // Every hop is a produce and a fetch (answers come back through the surveyor's inbox topic), and a
   // new consumer waits for the group coordinator: slower than a broker that routes in memory.
   timing: { surveyDeadlineMs: 2000, settleMs: 500 },

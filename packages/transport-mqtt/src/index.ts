@@ -42,6 +42,7 @@ export const mqttCapabilities: Capabilities = {
   wildcards: true,
   headers: true,
   queueGroups: true,
+  deadLetter: false,
   timing: { surveyDeadlineMs: 500, settleMs: 100 },
 };
 
@@ -55,6 +56,7 @@ export const mqttQos1Capabilities: Capabilities = {
   patterns: ['request', 'publish', 'survey'],
   delivery: 'at-least-once',
   durable: true,
+  deadLetter: true,
   timing: { surveyDeadlineMs: 500, settleMs: 200 },
 };
 

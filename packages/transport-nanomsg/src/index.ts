@@ -51,6 +51,7 @@ export const nanomsgCapabilities: Capabilities = {
   wildcards: true,
   headers: true,
   queueGroups: false,
+  deadLetter: false,
   timing: { surveyDeadlineMs: 300, settleMs: 100 },
 };
 

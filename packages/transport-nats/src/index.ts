@@ -45,6 +45,7 @@ export const natsCapabilities: Capabilities = {
   wildcards: true,
   headers: true,
   queueGroups: true,
+  deadLetter: false,
   timing: { surveyDeadlineMs: 500, settleMs: 100 },
 };
 
@@ -58,6 +59,7 @@ export const natsJetStreamCapabilities: Capabilities = {
   patterns: ['request', 'publish', 'survey'],
   delivery: 'at-least-once',
   durable: true,
+  deadLetter: true,
   timing: { surveyDeadlineMs: 500, settleMs: 200 },
 };
 

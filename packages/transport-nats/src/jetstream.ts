@@ -1,7 +1,8 @@
 // The durable profile: at-least-once publish/subscribe on JetStream. Topics live in one stream per
 // transport configuration, under a subject prefix; every subscription is a pull consumer with
-// explicit acks, acked when the core settles a message without error and nakked (redelivered at
-// once) when its handler threw or it was never consumed.
+// explicit acks, acked when the core settles a message without error and nakked when its handler
+// threw, it was nacked (with the nack's delay: the server holds it) or it was never consumed. The
+// server counts each message's deliveries, which is what a dead-letter subscription reads.
 
 import { type BackendSubscribeOptions, ConnectionError, type Deliver, type Message, type StatusFeed, type Stop } from '@msg/core';
 import {
@@ -108,12 +109,19 @@ export class DurableTopics {
   async subscribe(pattern: string, deliver: Deliver, options: BackendSubscribeOptions): Promise<Stop> {
     const { name, owned } = await this.#consumerFor(pattern, options);
     const skip = this.#prefix.length + 1;
+    // The server's count, parsed from the message's reply subject: only when a dead letter needs it.
+    const counted = options.deadLetter !== undefined;
     try {
       const consumer = await this.#js.consumers.get(this.#stream, name);
       const messages = await consumer.consume({
         max_messages: Math.min(options.maxPending, PULL_BATCH),
         expires: PULL_EXPIRES_MS,
-        callback: (msg: JsMsg) => deliver(fromNats(msg, msg.subject.slice(skip)), (error) => (error === undefined ? msg.ack() : msg.nak())),
+        callback: (msg: JsMsg) =>
+          deliver(
+            fromNats(msg, msg.subject.slice(skip)),
+            (error, redeliverAfterMs) => (error === undefined ? msg.ack() : msg.nak(redeliverAfterMs)),
+            counted ? msg.info.deliveryCount : undefined,
+          ),
       });
       const watching = this.#watch(messages.status(), pattern);
       return async () => {

@@ -24,6 +24,7 @@ export const redisCapabilities: Capabilities = {
   wildcards: true,
   headers: true,
   queueGroups: false,
+  deadLetter: false,
   timing: { surveyDeadlineMs: 300, settleMs: 100 },
 };
 
@@ -37,6 +38,7 @@ export const redisStreamsCapabilities: Capabilities = {
   wildcards: false,
   headers: true,
   queueGroups: true,
+  deadLetter: true,
   timing: { surveyDeadlineMs: 300, settleMs: 100 },
 };
 

@@ -39,6 +39,7 @@ export const zmqCapabilities: Capabilities = {
   headers: true,
   // PUB/SUB has no consumer groups: every subscriber gets every message.
   queueGroups: false,
+  deadLetter: false,
   timing: { surveyDeadlineMs: 250, settleMs: 100 },
 };
 

@@ -8,8 +8,8 @@ import {
   DEAD_LETTER_ID_HEADER,
   DEAD_LETTER_SOURCE_HEADER,
 } from '@msg/core';
-import { describe, expect, it } from 'vitest';
-import { type Context, caseIf, pair, supports } from './context.js';
+import { describe, expect } from 'vitest';
+import { type Context, caseIf, it, pair, supports } from './context.js';
 import { Reader, str, uniqueName, utf8 } from './helpers.js';
 
 const durableName = () => uniqueName('d').replaceAll('.', '_');

@@ -3,6 +3,7 @@
 
 import { createServer, connect as tcpConnect } from 'node:net';
 import type { Message, StatusEvent, Transport } from '@msg/core';
+import { onCaseFinished } from './context.js';
 
 let counter = 0;
 const runId = Math.random().toString(36).slice(2, 8);
@@ -79,14 +80,20 @@ export class Reader<M extends Message = Message> {
   }
 }
 
-/** Opens transports for one case and closes them all after it. */
+/**
+ * Opens transports for the case that calls it and closes them when that case ends, so that cases
+ * may run side by side (see the stress mode).
+ */
 export class Peers {
-  #open: Transport[] = [];
-  constructor(readonly connect: () => Promise<Transport>) {}
+  /** @param closeMs how long closing one may take (a Kafka consumer leaves its group) */
+  constructor(
+    readonly connect: () => Promise<Transport>,
+    readonly closeMs = 10_000,
+  ) {}
 
   async one(): Promise<Transport> {
     const transport = await this.connect();
-    this.#open.push(transport);
+    onCaseFinished(() => transport.close(), this.closeMs);
     return transport;
   }
 
@@ -94,12 +101,6 @@ export class Peers {
     const all: Transport[] = [];
     for (let i = 0; i < count; i++) all.push(await this.one());
     return all;
-  }
-
-  async closeAll(): Promise<void> {
-    const open = this.#open;
-    this.#open = [];
-    await Promise.all(open.map((transport) => transport.close()));
   }
 }
 

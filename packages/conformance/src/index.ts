@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { busCases } from './bus.js';
 import type { Context } from './context.js';
 import { Peers } from './helpers.js';
+import { hookCases } from './hooks.js';
 import { lifecycleCases } from './lifecycle.js';
 import { limitCases } from './limits.js';
 import { pubsubCases } from './pubsub.js';
@@ -55,6 +56,7 @@ export function describeTransport(target: TransportUnderTest): void {
     busCases(ctx);
     limitCases(ctx);
     lifecycleCases(ctx);
+    hookCases(ctx);
   });
 }
 

@@ -21,6 +21,7 @@ export type { Codec } from './codec.js';
 export type { Backend, BackendSubscribeOptions, BusLink, Deliver, Serve, Stop } from './backend.js';
 export { DEFAULT_MAX_PENDING, DEFAULT_REQUEST_TIMEOUT_MS, createTransport } from './create-transport.js';
 export type { RequestCall } from './call.js';
+export type { DeliverEvent, DeliverOutcome, HookEvent, SendEnd, TransportHooks } from './hooks.js';
 export { MessageQueue } from './queue.js';
 export { PendingReplies } from './pending.js';
 export { ENVELOPE_MAGIC, ENVELOPE_VERSION, Kind, decodeEnvelope, encodeEnvelope, isEnvelope } from './envelope.js';

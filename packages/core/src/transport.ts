@@ -1,6 +1,7 @@
 // The contract every transport keeps. The conformance suite (@msg/conformance) is the executable
 // version of the rules written here.
 
+import type { TransportHooks } from './hooks.js';
 import type { Headers, Message, Reply } from './message.js';
 
 export type Pattern = 'request' | 'publish' | 'survey' | 'bus';
@@ -149,6 +150,13 @@ export interface Transport {
 
   /** Joins a bus group: every member's message reaches every other member, exactly once. */
   join(group: string): Promise<BusMember>;
+
+  /**
+   * Installs hooks that see every message this transport sends and takes, and wrap its handlers
+   * (tracing and metrics: see @msg/otel). They apply to operations started after the call; a
+   * replier or subscription started before keeps running without them. Several calls stack.
+   */
+  use(hooks: TransportHooks): void;
 
   /**
    * Idempotent. Ends every subscription, rejects requests in flight with ClosedError, and releases

@@ -3,7 +3,6 @@
 // messages sent, received, dropped and redelivered and operation durations are metrics.
 
 import {
-  type Attributes,
   type Context,
   type Link,
   type MeterProvider,
@@ -21,7 +20,8 @@ import {
   trace,
 } from '@opentelemetry/api';
 import type { Headers, HookEvent, Transport, TransportHooks } from '@msg/core';
-import { ATTR_ERROR_TYPE, SENDS, answers, errorType, metricAttributes, spanAttributes } from './conventions.js';
+import { ATTR_ERROR_TYPE, SENDS, answers, errorType, spanAttributes } from './conventions.js';
+import { Points } from './points.js';
 
 export { systemOf } from './conventions.js';
 
@@ -56,13 +56,24 @@ export function otelHooks(options: OtelOptions = {}): TransportHooks {
   const extract = (headers: Headers) =>
     propagator ? propagator.extract(context.active(), headers, defaultTextMapGetter) : propagation.extract(context.active(), headers);
 
-  const sent = meter.createCounter('messaging.client.sent.messages', {
-    description: 'Messages a producer attempted to send: publishes, requests, survey questions and bus sends',
-    unit: '{message}',
-  });
-  const consumed = meter.createCounter('messaging.client.consumed.messages', {
-    description: 'Messages delivered to a subscription, bus member, replier or respondent',
-    unit: '{message}',
+  const points = new Points();
+  points.observe(meter, {
+    sent: {
+      name: 'messaging.client.sent.messages',
+      options: { description: 'Messages a producer attempted to send: publishes, requests, survey questions and bus sends', unit: '{message}' },
+    },
+    consumed: {
+      name: 'messaging.client.consumed.messages',
+      options: { description: 'Messages delivered to a subscription, bus member, replier or respondent', unit: '{message}' },
+    },
+    dropped: {
+      name: 'msg.client.dropped.messages',
+      options: { description: 'Messages an at-most-once subscription dropped because its consumer was more than maxPending behind', unit: '{message}' },
+    },
+    redelivered: {
+      name: 'msg.client.redelivered.messages',
+      options: { description: 'Messages given back to an at-least-once backend to redeliver: the handler threw, or unsubscribe came first', unit: '{message}' },
+    },
   });
   const operationDuration = meter.createHistogram('messaging.client.operation.duration', {
     description: 'How long a send took: until the backend took a publish, until the reply of a request, until the end of a survey',
@@ -74,15 +85,6 @@ export function otelHooks(options: OtelOptions = {}): TransportHooks {
     unit: 's',
     advice: { explicitBucketBoundaries: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10] },
   });
-  const dropped = meter.createCounter('msg.client.dropped.messages', {
-    description: 'Messages an at-most-once subscription dropped because its consumer was more than maxPending behind',
-    unit: '{message}',
-  });
-  const redelivered = meter.createCounter('msg.client.redelivered.messages', {
-    description: 'Messages given back to an at-least-once backend to redeliver: the handler threw, or unsubscribe came first',
-    unit: '{message}',
-  });
-
   /** The sender's context on a message, and a link to it for the consumer's span. */
   const origin = (event: HookEvent): { parent: Context; links: Link[] | undefined } => {
     const parent = extract(event.message.headers);
@@ -98,11 +100,10 @@ export function otelHooks(options: OtelOptions = {}): TransportHooks {
       if (headers) inject(trace.setSpan(active, span), headers);
       const started = performance.now();
       return (error) => {
-        const attributes = metricAttributes(event, name);
-        if (error !== undefined) fail(span, error, attributes);
+        const point = points.of(event, name, error === undefined ? undefined : fail(span, error));
         span.end();
-        sent.add(1, attributes);
-        operationDuration.record((performance.now() - started) / 1000, attributes);
+        point.sent++;
+        operationDuration.record((performance.now() - started) / 1000, point.attributes);
       };
     },
 
@@ -115,14 +116,13 @@ export function otelHooks(options: OtelOptions = {}): TransportHooks {
         { kind: server ? SpanKind.SERVER : SpanKind.CONSUMER, attributes: spanAttributes(event, 'process', 'process'), links: server ? undefined : links },
         parent,
       );
-      const attributes = metricAttributes(event, 'process');
       // A subscription's messages are counted as they arrive (deliver); a replier's here.
-      if (server) consumed.add(1, attributes);
+      if (server) points.of(event, 'process').consumed++;
       const started = performance.now();
       const done = (error?: unknown) => {
-        if (error !== undefined) fail(span, error, attributes);
+        const point = points.of(event, 'process', error === undefined ? undefined : fail(span, error));
         span.end();
-        processDuration.record((performance.now() - started) / 1000, attributes);
+        processDuration.record((performance.now() - started) / 1000, point.attributes);
       };
       let result: ReturnType<typeof work>;
       try {
@@ -148,11 +148,10 @@ export function otelHooks(options: OtelOptions = {}): TransportHooks {
     },
 
     deliver(event, outcome) {
-      const operation = outcome === 'received' && !event.handled ? 'receive' : 'process';
-      const attributes = metricAttributes(event, operation);
-      if (outcome === 'dropped') return dropped.add(1, attributes);
-      if (outcome === 'nacked') return redelivered.add(1, attributes);
-      consumed.add(1, attributes);
+      const point = points.of(event, event.handled ? 'process' : 'receive');
+      if (outcome === 'dropped') return void point.dropped++;
+      if (outcome === 'nacked') return void point.redelivered++;
+      point.consumed++;
       // A handler's process span covers the message; an iterator's consumer gets a receive span as
       // the message reaches its subscription.
       if (event.handled) return;
@@ -167,10 +166,11 @@ export function otelHooks(options: OtelOptions = {}): TransportHooks {
   };
 }
 
-function fail(span: Span, error: unknown, attributes: Attributes): void {
+/** Marks the span failed; returns the error.type. */
+function fail(span: Span, error: unknown): string {
   const type = errorType(error);
-  attributes[ATTR_ERROR_TYPE] = type;
   span.setAttribute(ATTR_ERROR_TYPE, type);
   if (error instanceof Error) span.recordException(error);
   span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+  return type;
 }

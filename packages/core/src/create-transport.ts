@@ -485,13 +485,12 @@ class BackendTransport implements Transport {
             if (queue.ended) throw new ClosedError(`this member has left the bus group "${group}"`);
             this.#checkData(data);
             const headers = this.#checkHeaders(options.headers);
-            let message: Message = { id: nextId(), subject: group, data, headers };
+            const message: Message = { id: nextId(), subject: group, data, headers };
             const send = this.#hooks?.send;
             if (!send) return link.send(message);
-            let end: SendEnd | undefined;
-            [message, end] = this.#send(send, 'bus', message);
+            const [out, end] = this.#send(send, 'bus', message);
             try {
-              await link.send(message);
+              await link.send(out);
             } catch (error) {
               const failure = toMsgError(error, this.name);
               end?.(failure);

@@ -57,6 +57,7 @@ const program = new Command()
   .option('--baseline', 'also run each backend raw client library (pubsub and echo)', false)
   .option('--await-publish', 'pubsub on adapters also runs with a publisher that awaits each publish (rows "awaited"), against the raw client flat out', false)
   .option('--plain', 'pubsub and echo also run with no per-message instrumentation (rows "plain"): the harness cost beside every figure', false)
+  .option('--otel', 'pubsub and echo on adapters also run with @msg/otel instrumenting every transport (rows "otel", ×off: their rate over the same run without)', false)
   .option('--out <dir>', 'where to write results (default bench-results/<timestamp>)')
   .addOption(new Option('--time-limit <seconds>', 'hard limit on any one measured phase').argParser(seconds).default(120))
   .exitOverride()
@@ -228,6 +229,7 @@ async function main(argv: string[]): Promise<number> {
     baseline: boolean;
     plain: boolean;
     awaitPublish: boolean;
+    otel: boolean;
     out?: string;
     timeLimit: number;
   };
@@ -265,6 +267,7 @@ async function main(argv: string[]): Promise<number> {
     findMax: o.findMax,
     plain: o.plain,
     awaitPublish: o.awaitPublish,
+    otel: o.otel,
   };
   const out = o.out ?? join('bench-results', new Date().toISOString().replace(/[:.]/g, '-'));
   const selection = await select(o.transport, o.baseline);
@@ -279,7 +282,7 @@ async function main(argv: string[]): Promise<number> {
       else work.push({ info, workload });
     }
   }
-  const parameters = { ...plan, sizes, workloads, transports: selection.drivers.map((d) => d.name), repeat: o.repeat, baseline: o.baseline, plain: o.plain, awaitPublish: o.awaitPublish, out };
+  const parameters = { ...plan, sizes, workloads, transports: selection.drivers.map((d) => d.name), repeat: o.repeat, baseline: o.baseline, plain: o.plain, awaitPublish: o.awaitPublish, otel: o.otel, out };
   process.stderr.write(
     `msg-bench: ${workloads.join(', ')} on ${selection.drivers.map((d) => d.name).join(', ')}; ${plan.messages.toLocaleString('en-US')} messages of ${plan.size} B, ` +
       `clients ${plan.clients.join(',')}, ${plan.durationMs / 1000} s per point after ${plan.warmupMs / 1000} s warm-up${plan.rate ? `, open loop at ${plan.rate.toLocaleString('en-US')}/s` : ', closed loop'}` +

@@ -9,6 +9,8 @@ export interface Common {
   warmupMs: number;
   /** Hard limit on the measured phase, whatever the counts say. */
   timeLimitMs: number;
+  /** Adapters' transports instrumented with @msg/otel (`--otel`). */
+  otel?: boolean;
 }
 
 export type Job =

@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Result } from './results.js';
-import { AWAITED, PLAIN, label } from './results.js';
+import { AWAITED, OTEL, PLAIN, label } from './results.js';
 import { spectrum } from './histogram.js';
 import { charts } from './charts.js';
 
@@ -60,6 +60,8 @@ export interface Row {
   vsRaw?: { throughput: number; p99: number };
   /** With --plain: received rate over the same transport's run with no instrumentation (the harness's cost). */
   vsPlain?: number;
+  /** With --otel, on an otel row: received rate over the same transport's run without instrumentation. */
+  vsOff?: number;
   /** echo, for an adapter: its requests/s over each peer's on the same broker and point, by peer. */
   vsPeers?: Record<string, number>;
   cpuPercent: number;
@@ -164,6 +166,8 @@ export function rows(results: readonly Result[]): Row[] {
     }
     const plain = row.variant === undefined && out.find((o) => o.transport === row.transport && o.variant === PLAIN && label({ ...o, variant: undefined }) === keyOf(row) && o.status === 'ok');
     if (plain && row.status === 'ok') row.vsPlain = ratio(row.recvRate, plain.recvRate);
+    const off = row.variant === OTEL && out.find((o) => o.transport === row.transport && o.variant === undefined && label({ ...o, variant: OTEL }) === keyOf(row) && o.status === 'ok');
+    if (off && row.status === 'ok') row.vsOff = ratio(row.recvRate, off.recvRate);
     // Closed loop only: at a fixed offered rate both sides would just show that rate.
     if (row.kind === 'adapter' && row.workload === 'echo' && row.offeredRate === undefined && row.status === 'ok') {
       for (const peer of out.filter((o) => o.peerOf === row.transport && keyOf(o) === keyOf(row) && o.status === 'ok')) {
@@ -186,11 +190,11 @@ function pad(cells: string[][]): string {
   return cells.map((row) => row.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
 }
 
-const HEAD = ['transport', 'workload', 'point', 'sent/s', 'recv/s', 'MB/s', 'p50µs', 'p99µs', 'p99.9µs', 'maxµs', 'lost/dup/reord', '×tcp', '×raw thr/p99', '×plain'];
+const HEAD = ['transport', 'workload', 'point', 'sent/s', 'recv/s', 'MB/s', 'p50µs', 'p99µs', 'p99.9µs', 'maxµs', 'lost/dup/reord', '×tcp', '×raw thr/p99', '×plain', '×off'];
 
 function cells(row: Row): string[] {
   const point = pointOf(row);
-  if (row.status !== 'ok' && row.recvRate === 0) return [row.transport, row.workload, point, row.status, (row.error ?? '').slice(0, 70), '', '', '', '', '', '', '', '', ''];
+  if (row.status !== 'ok' && row.recvRate === 0) return [row.transport, row.workload, point, row.status, (row.error ?? '').slice(0, 70), '', '', '', '', '', '', '', '', '', ''];
   // A plain run records no latency: its latency cells stay empty rather than show zeros.
   const timed = row.variant !== PLAIN;
   return [
@@ -208,6 +212,7 @@ function cells(row: Row): string[] {
     row.vsTcp === undefined ? '' : row.vsTcp.toFixed(2),
     row.vsRaw ? (timed && row.variant !== AWAITED ? `${row.vsRaw.throughput.toFixed(2)}/${row.vsRaw.p99.toFixed(2)}` : `${row.vsRaw.throughput.toFixed(2)} sent`) : '',
     row.vsPlain === undefined ? '' : row.vsPlain.toFixed(2),
+    row.vsOff === undefined ? '' : row.vsOff.toFixed(2),
   ];
 }
 
@@ -238,10 +243,10 @@ function markdownTable(head: string[], body: string[][]): string {
 }
 
 function csv(all: readonly Row[]): string {
-  const head = ['transport', 'kind', 'baseline_of', 'semantics', 'workload', 'point', 'value', 'repetitions', 'status', 'send_rate', 'recv_rate', 'recv_rate_min', 'recv_rate_max', 'mb_per_s', 'p50_us', 'p90_us', 'p99_us', 'p999_us', 'p9999_us', 'max_us', 'uncorrected_p99_us', 'send_delay_p99_us', 'lost', 'duplicated', 'reordered', 'failed', 'vs_tcp', 'vs_raw_throughput', 'vs_raw_p99', 'vs_plain', 'cpu_percent', 'peak_rss_mb', 'loop_delay_p99_ms', 'gc_ms', 'error'];
+  const head = ['transport', 'kind', 'baseline_of', 'semantics', 'workload', 'point', 'value', 'repetitions', 'status', 'send_rate', 'recv_rate', 'recv_rate_min', 'recv_rate_max', 'mb_per_s', 'p50_us', 'p90_us', 'p99_us', 'p999_us', 'p9999_us', 'max_us', 'uncorrected_p99_us', 'send_delay_p99_us', 'lost', 'duplicated', 'reordered', 'failed', 'vs_tcp', 'vs_raw_throughput', 'vs_raw_p99', 'vs_plain', 'vs_off', 'cpu_percent', 'peak_rss_mb', 'loop_delay_p99_ms', 'gc_ms', 'error'];
   const quote = (v: unknown) => (v === undefined ? '' : /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
   const lines = all.map((r) =>
-    [r.transport, r.kind, r.baselineOf, r.semantics, r.workload, r.point?.name, r.point?.value, r.repetitions, r.status, r.sendRate, r.recvRate, r.recvRateMin, r.recvRateMax, r.mbps, r.p50, r.p90, r.p99, r.p999, r.p9999, r.max, r.uncorrectedP99, r.sendDelayP99, r.lost, r.duplicated, r.reordered, r.failed, r.vsTcp, r.vsRaw?.throughput, r.vsRaw?.p99, r.vsPlain, r.cpuPercent, r.peakRssMB, r.loopDelayP99Ms, r.gcMs, r.error]
+    [r.transport, r.kind, r.baselineOf, r.semantics, r.workload, r.point?.name, r.point?.value, r.repetitions, r.status, r.sendRate, r.recvRate, r.recvRateMin, r.recvRateMax, r.mbps, r.p50, r.p90, r.p99, r.p999, r.p9999, r.max, r.uncorrectedP99, r.sendDelayP99, r.lost, r.duplicated, r.reordered, r.failed, r.vsTcp, r.vsRaw?.throughput, r.vsRaw?.p99, r.vsPlain, r.vsOff, r.cpuPercent, r.peakRssMB, r.loopDelayP99Ms, r.gcMs, r.error]
       .map(quote)
       .join(','),
   );
@@ -262,7 +267,7 @@ function markdown(env: Environment, all: readonly Row[], results: readonly Resul
     ...(notes.length ? ['Notes:', '', ...notes.map((s) => `- ${s}`), ''] : []),
     '## Results',
     '',
-    'Latency in µs from the intended send time (corrected for coordinated omission); with `--rate` the uncorrected p99 (from the actual send) and the send delay p99 are beside it. Throughput is the median over repetitions, (min–max) when there were several. ×tcp: received rate over plain TCP on the same point; ×raw: the adapter over its raw client, throughput and p99 (target: ≥ 0.9 and ≤ 1.1).',
+    'Latency in µs from the intended send time (corrected for coordinated omission); with `--rate` the uncorrected p99 (from the actual send) and the send delay p99 are beside it. Throughput is the median over repetitions, (min–max) when there were several. ×tcp: received rate over plain TCP on the same point; ×raw: the adapter over its raw client, throughput and p99 (target: ≥ 0.9 and ≤ 1.1); ×off (with `--otel`): the rate of a row instrumented with @msg/otel over the same transport without it.',
     '',
     markdownTable(
       ['transport', 'delivery', 'workload', 'point', 'sent/s', 'recv/s', 'MB/s', 'p50', 'p90', 'p99', 'p99.9', 'p99.99', 'max', 'p99 uncorr.', 'send delay p99', 'lost/dup/reord', 'failed', '×tcp', '×raw thr/p99', 'status'],

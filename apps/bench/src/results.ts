@@ -58,6 +58,8 @@ export interface Result {
 
 /** The variant of a run with no per-message instrumentation (`--plain`). */
 export const PLAIN = 'plain';
+/** The variant of a pubsub or echo run on transports instrumented with @msg/otel (`--otel`). */
+export const OTEL = 'otel';
 /** The variant of a pubsub run whose publisher awaits each publish (`--await-publish`). */
 export const AWAITED = 'awaited';
 

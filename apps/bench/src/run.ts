@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import type { DriverInfo } from './drivers/index.js';
 import type { Common } from './protocol.js';
-import { AWAITED, PLAIN, type Result, type Workload } from './results.js';
+import { AWAITED, OTEL, PLAIN, type Result, type Workload } from './results.js';
 import { type Role, type Worker, Workers } from './workers.js';
 import { type LatencySummary, decode, encode, merge, mergeIntervals, summarize } from './histogram.js';
 import type { ProcessStats } from './machine.js';
@@ -35,6 +35,8 @@ export interface Plan {
   plain: boolean;
   /** pubsub on adapters also runs with a publisher that awaits each publish. */
   awaitPublish: boolean;
+  /** pubsub and echo on adapters also run with @msg/otel instrumenting every transport. */
+  otel: boolean;
 }
 
 export interface Progress {
@@ -160,6 +162,7 @@ export class Runner {
           onResult(await this.#guard((spawned) => this.#pubsub(info, repetition, spawned)));
           if (this.#plan.plain && !this.#signal.aborted) onResult(await this.#guard((spawned) => this.#pubsub(info, repetition, spawned, undefined, PLAIN)));
           if (this.#plan.awaitPublish && info.kind === 'adapter' && !this.#signal.aborted) onResult(await this.#guard((spawned) => this.#pubsub(info, repetition, spawned, undefined, AWAITED)));
+          if (this.#plan.otel && info.kind === 'adapter' && !this.#signal.aborted) onResult(await this.#guard((spawned) => this.#pubsub(info, repetition, spawned, undefined, OTEL)));
           return;
         case 'fanout':
         case 'fanin':
@@ -197,10 +200,10 @@ export class Runner {
   }
 
   /** pubsub in every shape: 1→1, fan-out to S subscribers, fan-in from P publishers, T topics. */
-  async #pubsub(info: DriverInfo, repetition: number, spawned: Worker[], shape: Shape = { subscribers: 1, publishers: 1, topics: 1 }, variant?: typeof PLAIN | typeof AWAITED): Promise<Result> {
+  async #pubsub(info: DriverInfo, repetition: number, spawned: Worker[], shape: Shape = { subscribers: 1, publishers: 1, topics: 1 }, variant?: typeof PLAIN | typeof AWAITED | typeof OTEL): Promise<Result> {
     const plain = variant === PLAIN;
     const plan = this.#plan;
-    const common = this.#common(info);
+    const common = { ...this.#common(info), otel: variant === OTEL };
     const topic = `bench.${common.runId}.pubsub`;
     const { subscribers: S, publishers: P, topics: T } = shape;
     const perPublisher = Math.ceil(plan.messages / P);
@@ -267,12 +270,12 @@ export class Runner {
     };
   }
 
-  async #server(info: DriverInfo, spawned: Worker[], common: Common): Promise<{ worker: Worker; role: Role; address?: string; service: string }> {
+  async #server(info: DriverInfo, spawned: Worker[], common: Common): Promise<{ worker: Worker; role: Role; address?: string; service: string; runId: string }> {
     const worker = this.#spawn(spawned, `${info.name} server`);
     const service = `bench.${common.runId}.echo`;
     const role = worker.start('server', { ...common, role: 'server', service, workers: this.#plan.workers });
     const { address } = await role.next('ready', READY_MS, 'serving');
-    return { worker, role, address, service };
+    return { worker, role, address, service, runId: common.runId };
   }
 
   /** One echo point: C clients for the plan's duration (or `durationMs`), closed loop or at `rate`. */
@@ -323,6 +326,7 @@ export class Runner {
     const common = this.#common(info);
     const server = await this.#server(info, spawned, common);
     const serverProcess = () => (server.role.process ? [server.role.process] : []);
+    let otel: { worker: Worker; role: Role; address?: string; service: string; runId: string } | undefined;
     for (const clients of plan.clients) {
       if (this.#signal.aborted) break;
       const point = { name: 'clients', value: clients };
@@ -333,6 +337,12 @@ export class Runner {
         if (plan.plain) {
           const { r: bare, role: bareRole } = await this.#echoPoint(info, spawned, server, common, clients, plan.rate, plan.durationMs, `${info.name} echo ×${clients} ${PLAIN}`, true);
           onResult(this.#echoResult(info, repetition, point, bare, processesOf([bareRole]).concat(serverProcess()), { variant: PLAIN, load: plan.rate ? undefined : 1 }));
+        }
+        if (plan.otel && info.kind === 'adapter') {
+          // A server of its own, under another run id, so that its requests never reach the plain one.
+          otel ??= await this.#server(info, spawned, { ...this.#common(info), otel: true });
+          const { r: traced, role: tracedRole } = await this.#echoPoint(info, spawned, otel, { ...this.#common(info), runId: otel.runId, otel: true }, clients, plan.rate, plan.durationMs, `${info.name} echo ×${clients} ${OTEL}`);
+          onResult(this.#echoResult(info, repetition, point, traced, processesOf([tracedRole]).concat(otel.role.process ? [otel.role.process] : []), { variant: OTEL, load: plan.rate ? undefined : 1 }));
         }
         if (plan.rate || max.status !== 'ok') continue;
         // Fixed-rate points at fractions of the closed-loop maximum: the latency-against-throughput curve.

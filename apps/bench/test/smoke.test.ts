@@ -19,6 +19,7 @@ interface Row {
   workload: string;
   variant?: string;
   vsPlain?: number;
+  vsOff?: number;
   point?: { name: string; value: number };
   status: string;
   recvRate: number;
@@ -67,6 +68,21 @@ describe('bench smoke', () => {
     const pubsubPlain = json.rows.find((r) => r.transport === 'tcp' && r.workload === 'pubsub' && r.variant === 'plain')!;
     expect(pubsubPlain.lost).toBe(0);
     expect(stdout).toMatch(/×plain/);
+  });
+
+  it('--otel › runs pubsub and echo again on the adapters instrumented with @msg/otel, with the ratio to the run without', async () => {
+    const { stdout, json } = await bench('--workload', 'pubsub,echo', '--messages', '500', '--clients', '1', '--duration', '0.3', '--otel');
+    for (const workload of ['pubsub', 'echo']) {
+      const traced = json.rows.find((r) => r.transport === 'inproc' && r.workload === workload && r.variant === 'otel');
+      const off = json.rows.find((r) => r.transport === 'inproc' && r.workload === workload && r.variant === undefined);
+      expect(traced?.status, `inproc ${workload} otel`).toBe('ok');
+      expect(traced!.recvRate).toBeGreaterThan(0);
+      expect(traced?.vsOff, `inproc ${workload} ×off`).toBeCloseTo(traced!.recvRate / off!.recvRate, 1);
+    }
+    expect(json.rows.find((r) => r.transport === 'inproc' && r.workload === 'pubsub' && r.variant === 'otel')?.lost).toBe(0);
+    // tcp is no adapter: nothing to instrument.
+    expect(json.rows.filter((r) => r.transport === 'tcp' && r.variant === 'otel')).toEqual([]);
+    expect(stdout).toMatch(/×off/);
   });
 
   it('pubsub › delivers every message once on inproc and tcp, and writes every output file', async () => {

@@ -8,6 +8,7 @@ import { ackCases } from './acks.js';
 import { busCases } from './bus.js';
 import { type Context, it } from './context.js';
 import { Peers } from './helpers.js';
+import { hookCases } from './hooks.js';
 import { lifecycleCases } from './lifecycle.js';
 import { limitCases } from './limits.js';
 import { loadCases } from './load.js';
@@ -78,6 +79,7 @@ function suite(target: TransportUnderTest, stressed: boolean): void {
     limitCases(ctx);
     lifecycleCases(ctx);
     loadCases(ctx);
+    hookCases(ctx);
   }
 }
 

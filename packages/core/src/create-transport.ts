@@ -25,6 +25,8 @@ import {
   nextId,
 } from './message.js';
 import type { AckableMessage, Headers, Message, Reply } from './message.js';
+import { combineHooks } from './hooks.js';
+import type { DeliverEvent, HookEvent, SendEnd, TransportHooks } from './hooks.js';
 import { hasWildcard, matchSubject, validateName, validatePattern } from './names.js';
 import { MessageQueue, type QueueAcks } from './queue.js';
 import { type StatusOptions, type StatusStream, watchStatus } from './status.js';
@@ -67,6 +69,9 @@ class BackendTransport implements Transport {
   #live = new Set<{ stop(): Promise<void> }>();
   /** Status watchers, stopped first on close: what close itself ends is no event. */
   readonly #watchers = new Set<() => void>();
+  /** What `use` installed, combined into one; undefined (one check per operation) until then. */
+  #hooks: TransportHooks | undefined;
+  #hookList: TransportHooks[] = [];
 
   constructor(backend: Backend) {
     this.#backend = backend;
@@ -76,6 +81,63 @@ class BackendTransport implements Transport {
 
   get closed(): boolean {
     return this.#closing !== undefined;
+  }
+
+  use(hooks: TransportHooks): void {
+    if (typeof hooks !== 'object' || hooks === null) throw new InvalidArgumentError('use() takes an object of hooks: { send, process, deliver }');
+    this.#hookList.push(hooks);
+    this.#hooks = combineHooks(this.#hookList);
+  }
+
+  /**
+   * With a send hook, the message goes out with a copy of its headers the hook may add to, checked
+   * again after it, and the hook's end is returned to be told how the operation ended.
+   */
+  #send(send: NonNullable<TransportHooks['send']>, pattern: HookEvent['pattern'], message: Message): [Message, SendEnd | undefined] {
+    const headers = this.capabilities.headers ? { ...message.headers } : undefined;
+    const out = headers ? { ...message, headers } : message;
+    const end = send({ transport: this.name, pattern, message: out }, headers);
+    if (headers) {
+      try {
+        this.#checkHeaders(headers);
+      } catch (error) {
+        end?.(error);
+        throw error;
+      }
+    }
+    return [out, end];
+  }
+
+  /** Runs each message's handler through the process hook, when there is one. */
+  #process<H extends (message: Message) => unknown>(pattern: HookEvent['pattern'], handler: H): H {
+    const process = this.#hooks?.process;
+    if (!process) return handler;
+    return ((message: Message) => process({ transport: this.name, pattern, message }, () => handler(message))) as H;
+  }
+
+  /** Hands a message to `queue` telling the deliver hook that it arrived, and if it was dropped or nacked. */
+  #observe(
+    deliver: NonNullable<TransportHooks['deliver']>,
+    pattern: HookEvent['pattern'],
+    subscription: string,
+    handled: boolean,
+    queue: MessageQueue,
+  ): Deliver {
+    return (message, settle, deliveries) => {
+      const event: DeliverEvent = { transport: this.name, pattern, message, subscription, handled };
+      deliver(event, 'received');
+      const dropped = queue.dropped;
+      queue.push(
+        message,
+        settle &&
+          ((error, redeliverAfterMs) => {
+            if (error !== undefined) deliver(event, 'nacked');
+            settle(error, redeliverAfterMs);
+          }),
+        deliveries,
+      );
+      if (queue.dropped !== dropped) deliver(event, 'dropped');
+    };
   }
 
   // -- checks --------------------------------------------------------------------------------
@@ -149,6 +211,7 @@ class BackendTransport implements Transport {
     let message: Message;
     let timeout: number;
     let signal: AbortSignal | undefined;
+    let end: SendEnd | undefined;
     try {
       this.#checkOpen();
       this.#checkPattern('request');
@@ -160,11 +223,30 @@ class BackendTransport implements Transport {
       signal = options?.signal;
       if (signal?.aborted) throw new AbortedError(undefined, { cause: signal.reason });
       message = { id: nextId(), subject: service, data, headers };
+      const send = this.#hooks?.send;
+      if (send) [message, end] = this.#send(send, 'request', message);
     } catch (error) {
-      return Promise.reject(toMsgError(error, this.name));
+      const failure = toMsgError(error, this.name);
+      end?.(failure);
+      return Promise.reject(failure);
     }
     return new Promise<Message>((resolve, reject) => {
-      const call = this.#deadlines.start(message, timeout, resolve, (error) => reject(toMsgError(error, this.name)));
+      const call =
+        end === undefined
+          ? this.#deadlines.start(message, timeout, resolve, (error) => reject(toMsgError(error, this.name)))
+          : this.#deadlines.start(
+              message,
+              timeout,
+              (reply) => {
+                end(undefined, reply);
+                resolve(reply);
+              },
+              (error) => {
+                const failure = toMsgError(error, this.name);
+                end(failure);
+                reject(failure);
+              },
+            );
       if (signal) call.watch(signal);
       try {
         const sent = this.#backend.request(call);
@@ -194,11 +276,12 @@ class BackendTransport implements Transport {
       this.#checkPattern(pattern);
       validateName(subject);
       if (typeof handler !== 'function') throw new InvalidArgumentError('handler must be a function');
+      const handle = this.#process(pattern, handler);
       // Not an async function: a handler that answers at once costs no await.
       const serve = (request: Message): Promise<Message> => {
         let reply: Reply | Promise<Reply>;
         try {
-          reply = handler(request);
+          reply = handle(request);
         } catch (error) {
           return Promise.resolve(errorReply(request, error));
         }
@@ -231,16 +314,35 @@ class BackendTransport implements Transport {
   // -- publish/subscribe ---------------------------------------------------------------------
 
   publish(topic: string, data: Uint8Array, options?: PublishOptions): Promise<void> {
+    let end: SendEnd | undefined;
     try {
       this.#checkOpen();
       this.#checkPattern('publish');
       validateName(topic);
       this.#checkData(data);
       const headers = this.#checkHeaders(options?.headers);
-      const taken = this.#backend.publish({ id: nextId(), subject: topic, data, headers });
-      return taken === undefined ? HANDED_OVER : taken.catch(this.#fail);
+      let message: Message = { id: nextId(), subject: topic, data, headers };
+      const send = this.#hooks?.send;
+      if (send) [message, end] = this.#send(send, 'publish', message);
+      const taken = this.#backend.publish(message);
+      if (end === undefined) return taken === undefined ? HANDED_OVER : taken.catch(this.#fail);
+      const ended = end;
+      if (taken === undefined) {
+        ended(undefined);
+        return HANDED_OVER;
+      }
+      return taken.then(
+        () => ended(undefined),
+        (error: unknown) => {
+          const failure = toMsgError(error, this.name);
+          ended(failure);
+          throw failure;
+        },
+      );
     } catch (error) {
-      return Promise.reject(toMsgError(error, this.name));
+      const failure = toMsgError(error, this.name);
+      end?.(failure);
+      return Promise.reject(failure);
     }
   }
 
@@ -276,9 +378,14 @@ class BackendTransport implements Transport {
       if (options.signal?.aborted) throw new AbortedError(undefined, { cause: options.signal.reason });
 
       const queue = new MessageQueue(maxPending, caps.delivery === 'at-most-once', acks);
-      const deliver: Deliver = wildcard
-        ? (message, settle, deliveries) => (matchSubject(pattern, message.subject) ? queue.push(message, settle, deliveries) : settle?.())
-        : (message, settle, deliveries) => (message.subject === pattern ? queue.push(message, settle, deliveries) : settle?.());
+      const observe = this.#hooks?.deliver;
+      const take = observe && this.#observe(observe, 'publish', pattern, handler !== undefined, queue);
+      const deliver: Deliver = take
+        ? (message, settle, deliveries) =>
+            (wildcard ? matchSubject(pattern, message.subject) : message.subject === pattern) ? take(message, settle, deliveries) : settle?.()
+        : wildcard
+          ? (message, settle, deliveries) => (matchSubject(pattern, message.subject) ? queue.push(message, settle, deliveries) : settle?.())
+          : (message, settle, deliveries) => (message.subject === pattern ? queue.push(message, settle, deliveries) : settle?.());
       const stop = await this.#backend.subscribe(pattern, deliver, {
         queue: options.queue,
         durable: options.durable,
@@ -294,7 +401,7 @@ class BackendTransport implements Transport {
       const unsubscribe = () => entry.stop();
       options.signal?.addEventListener('abort', () => void unsubscribe(), { once: true });
 
-      if (handler) queue.consume(handler, onError);
+      if (handler) queue.consume(this.#process('publish', handler), onError);
       return {
         subject: pattern,
         unsubscribe,
@@ -375,8 +482,16 @@ class BackendTransport implements Transport {
       }
       if (userSignal?.aborted) throw new AbortedError(undefined, { cause: userSignal.reason });
 
+      let question: Message = { id: nextId(), subject: topic, data, headers };
+      let end: SendEnd | undefined;
+      const send = this.#hooks?.send;
+      if (send) [question, end] = this.#send(send, 'survey', question);
+
       const controller = new AbortController();
       const finish = (error?: unknown) => {
+        const ended = end;
+        end = undefined;
+        ended?.(error);
         clearTimeout(timer);
         userSignal?.removeEventListener('abort', onUserAbort);
         this.#surveys.delete(onClose);
@@ -400,7 +515,7 @@ class BackendTransport implements Transport {
         if (maxResponses !== undefined && ++answers >= maxResponses) finish();
       };
       try {
-        await this.#backend.survey({ id: nextId(), subject: topic, data, headers }, deliver, controller.signal);
+        await this.#backend.survey(question, deliver, controller.signal);
       } catch (error) {
         finish(toMsgError(error, this.name));
       }
@@ -424,7 +539,11 @@ class BackendTransport implements Transport {
       this.#checkPattern('bus');
       validateName(group);
       const queue = new MessageQueue(DEFAULT_MAX_PENDING, this.capabilities.delivery === 'at-most-once');
-      const link = await this.#backend.join(group, (message, settle) => queue.push(message, settle));
+      const observe = this.#hooks?.deliver;
+      const deliver: Deliver = observe
+        ? this.#observe(observe, 'bus', group, false, queue)
+        : (message, settle) => queue.push(message, settle);
+      const link = await this.#backend.join(group, deliver);
       const entry = this.#track(async () => {
         queue.discard(new ClosedError('left the bus before the message was consumed'));
         await link.leave();
@@ -440,7 +559,18 @@ class BackendTransport implements Transport {
             if (queue.ended) throw new ClosedError(`this member has left the bus group "${group}"`);
             this.#checkData(data);
             const headers = this.#checkHeaders(options.headers);
-            await link.send({ id: nextId(), subject: group, data, headers });
+            const message: Message = { id: nextId(), subject: group, data, headers };
+            const send = this.#hooks?.send;
+            if (!send) return link.send(message);
+            const [out, end] = this.#send(send, 'bus', message);
+            try {
+              await link.send(out);
+            } catch (error) {
+              const failure = toMsgError(error, this.name);
+              end?.(failure);
+              throw failure;
+            }
+            end?.(undefined);
           }),
         leave: () => entry.stop(),
         [Symbol.asyncIterator]: () => queue[Symbol.asyncIterator](),

@@ -32,6 +32,7 @@ export type { Codec } from './codec.js';
 export type { Backend, BackendSubscribeOptions, BusLink, Deliver, Serve, Settle, Stop } from './backend.js';
 export { DEFAULT_MAX_PENDING, DEFAULT_REQUEST_TIMEOUT_MS, createTransport } from './create-transport.js';
 export type { RequestCall } from './call.js';
+export type { DeliverEvent, DeliverOutcome, HookEvent, SendEnd, TransportHooks } from './hooks.js';
 export { MessageQueue } from './queue.js';
 export { STATUS_BUFFER, StatusFeed } from './status.js';
 export type { StatusEvent, StatusListener, StatusOptions, StatusStream } from './status.js';

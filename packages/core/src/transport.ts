@@ -1,6 +1,7 @@
 // The contract every transport keeps. The conformance suite (@msg/conformance) is the executable
 // version of the rules written here.
 
+import type { TransportHooks } from './hooks.js';
 import type { AckableMessage, Headers, Message, Reply } from './message.js';
 import type { StatusOptions, StatusStream } from './status.js';
 
@@ -200,6 +201,13 @@ export interface Transport {
    * transport nobody watches prints its first failure once, so none is silent.
    */
   status(options?: StatusOptions): StatusStream;
+
+  /**
+   * Installs hooks that see every message this transport sends and takes, and wrap its handlers
+   * (tracing and metrics: see @msg/otel). They apply to operations started after the call; a
+   * replier or subscription started before keeps running without them. Several calls stack.
+   */
+  use(hooks: TransportHooks): void;
 
   /**
    * Idempotent. Ends every subscription, rejects requests in flight with ClosedError, and releases

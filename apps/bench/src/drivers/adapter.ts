@@ -60,7 +60,13 @@ class AdapterLink implements Link {
 }
 
 export function adapterDriver(wiring: Wiring): Driver {
-  return { open: async (mode, address, options) => new AdapterLink(await wiring(mode, address, options)) };
+  return {
+    open: async (mode, address, options) => {
+      const wired = await wiring(mode, address, options);
+      if (options.otel) (await import('../otel.js')).instrumented(wired.transport);
+      return new AdapterLink(wired);
+    },
+  };
 }
 
 /** A broker: every link connects to the same URL, with options that may depend on the run. */

@@ -28,6 +28,8 @@ export interface LinkOptions {
   /** Unique per run, so that a shared broker never mixes two runs (topic, queue and service names). */
   runId: string;
   size: number;
+  /** Instrument an adapter's transport with @msg/otel. */
+  otel?: boolean;
   /**
    * Links of one run opened with the same group in one process (survey and bus members) share what
    * a brokerless adapter needs to find its peers.

@@ -2,9 +2,9 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { StatusLog } from '@msg/conformance';
+import { describeFaults } from '@msg/conformance';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GrpcTransport, createGrpcTransport } from '../src/index.js';
+import { createGrpcTransport, grpcCapabilities } from '../src/index.js';
 
 const utf8 = (value: string) => Buffer.from(value);
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString();
@@ -30,54 +30,41 @@ async function kill(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+const children: ChildProcess[] = [];
+beforeAll(async () => {
+  // The child runs the compiled package, as a deployed host would.
+  await promisify(execFile)(process.execPath, [fileURLToPath(import.meta.resolve('typescript/bin/tsc')), '-p', 'tsconfig.build.json'], { cwd: packageDir });
+}, 120_000);
+afterAll(async () => {
+  for (const child of children) await kill(child);
+});
+
+// The shared fault cases on a host in a process of its own, killed (SIGKILL) and started again on
+// the same address: the clients' streams wait for it and carry their registrations again.
+let host: { child: ChildProcess; address: string } | undefined;
+describeFaults({
+  name: 'grpc',
+  capabilities: grpcCapabilities,
+  hooks: {
+    fault: 'the host process is killed (SIGKILL) and started again on its address',
+    connect: async () => {
+      if (!host) {
+        const [child, address] = await startHost('127.0.0.1:0');
+        children.push(child);
+        host = { child, address };
+      }
+      return createGrpcTransport({ connect: host.address });
+    },
+    down: () => kill(host!.child),
+    up: async () => {
+      const [child] = await startHost(host!.address);
+      children.push(child);
+      host!.child = child;
+    },
+  },
+});
+
 describe('faults', () => {
-  const children: ChildProcess[] = [];
-  let client: GrpcTransport | undefined;
-
-  beforeAll(async () => {
-    // The child runs the compiled package, as a deployed host would.
-    await promisify(execFile)(process.execPath, [fileURLToPath(import.meta.resolve('typescript/bin/tsc')), '-p', 'tsconfig.build.json'], { cwd: packageDir });
-  }, 120_000);
-
-  afterAll(async () => {
-    await client?.close();
-    for (const child of children) await kill(child);
-  });
-
-  it('a killed host fails the requests in flight with CONNECTION; the client comes back with its registrations', async () => {
-    const [first, address] = await startHost('127.0.0.1:0');
-    children.push(first);
-    client = await createGrpcTransport({ connect: address });
-    const watched = new StatusLog(client);
-    await client.reply('fault.client', (request) => utf8(`client:${text(request.data)}`));
-    const news = (await client.subscribe('fault.news'))[Symbol.asyncIterator]();
-
-    const inFlight = Promise.allSettled(Array.from({ length: 5 }, () => client!.request('fault.hang', utf8('?'), { timeout: 60_000 })));
-    // Requests on one stream reach the host in order: once this one is answered, the five are there.
-    expect(text((await client.request('fault.echo', utf8('before'))).data)).toBe('before');
-    await kill(first);
-    const outcomes = await inFlight;
-    expect(outcomes.length).toBe(5);
-    for (const outcome of outcomes) {
-      expect(outcome.status).toBe('rejected');
-      expect((outcome as PromiseRejectedResult).reason).toMatchObject({ code: 'CONNECTION' });
-    }
-
-    const [second] = await startHost(address);
-    children.push(second);
-    // The stream waits for the host to come back, then carries this request, after the client's
-    // registrations, which it sends again first.
-    expect(text((await client.request('fault.echo', utf8('after'), { timeout: 15_000 })).data)).toBe('after');
-    expect(text((await client.request('fault.relay', utf8('again'))).data)).toBe('client:again');
-    await client.request('fault.announce', utf8('resubscribed'));
-    expect(text((await news.next()).value.data)).toBe('resubscribed');
-
-    // A user watching status() saw the stream lost, the reopen attempts and the recovery, in order.
-    console.info(`grpc faults: status events ${watched.types().join(' → ')}`);
-    expect(watched.recovered()).toBe(true);
-    expect(watched.events[0]).toMatchObject({ type: 'disconnected', error: { code: 'CONNECTION' } });
-  }, 60_000);
-
   it('close with a host that stopped reading ends within closeTimeout, with a subscription still open', async () => {
     const [stuck, address] = await startHost('127.0.0.1:0');
     children.push(stuck);

@@ -49,9 +49,10 @@ const levels = { [logLevel.ERROR]: 'error', [logLevel.WARN]: 'warn', [logLevel.I
 /**
  * Logged by kafkajs as errors but routine here, each retried or handled: a group rebalancing, a
  * topic another transport created first, a leader not yet known for a topic made a moment ago, a
- * reply topic whose requester left (the answer producer is replaced; a caller sees any failure).
+ * reply topic whose requester left (the answer producer is replaced; a caller sees any failure), a
+ * consumer crash (transport.status() reports it).
  */
-const routine = /rebalanc|not the coordinator|Restarting the consumer|Topic creation errors|not the leader for that topic-partition|does not host this topic-partition/i;
+const routine = /^Crash: |rebalanc|not the coordinator|Restarting the consumer|Topic creation errors|not the leader for that topic-partition|does not host this topic-partition/i;
 
 function defaultLog(entry: { level: string; message: string; detail: LogEntry['log'] }): void {
   if (entry.level !== 'error') return;

@@ -78,7 +78,7 @@ afterAll(async () => {
   await Promise.all([tracerProvider.shutdown(), meterProvider.shutdown(), (await grpcHost).close()]);
   if (!nats) {
     const nc = await natsConnect({ servers: 'nats://127.0.0.1:4222' });
-    await (await jetstreamManager(nc)).streams.delete(jetstream.stream).catch(() => undefined);
+    await (await jetstreamManager(nc)).streams.delete(jetstream.stream).catch(() => undefined); // none made: nothing to delete
     await nc.close();
   }
   if (!redis) {

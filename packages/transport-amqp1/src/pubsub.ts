@@ -1,0 +1,108 @@
+// Publish/subscribe. A subscription is a receiver on `topic://<prefix><pattern>` (ActiveMQ's `*` and
+// `>` are the core's, on the same dots); a queue group is a receiver on the virtual topic's consumer
+// queue `Consumer.<group>.<prefix><pattern>`. ActiveMQ's `>` also matches the parent topic
+// (`orders.>` matches `orders`), which the core's does not: the core filters every delivery by its
+// own pattern, so such a message is dropped there.
+//
+// At most once, the broker sends each message pre-settled and forgets it. At least once, each
+// message stays unsettled until the core settles it: accepted when handled, `modified` (delivery
+// failed) when its handler threw, so that the broker delivers it again, and released when it was
+// never consumed. The link's credit is `maxPending`, given back one by one as messages are
+// settled. A plain subscription is a durable subscription of a random name, closed (so removed) at
+// unsubscribe, so that it outlives a broker restart; a named one is a durable subscription on a
+// connection of its own whose container id is the name (ActiveMQ keys durable subscriptions by
+// container id and link name), detached at unsubscribe so that the broker keeps it.
+
+import { type BackendSubscribeOptions, type Deliver, type MsgError, type Stop, nextId } from '@msg/core';
+import type { Delivery, Receiver, ReceiverOptions } from 'rhea';
+import { Broker, detach } from './broker.js';
+import { type Endpoint, openConnection, toConnectionError } from './connection.js';
+import { type Addresses, decode } from './wire.js';
+
+const AT_MOST_ONCE_CREDIT = 1000;
+
+function sourceOf(addresses: Addresses, pattern: string, options: BackendSubscribeOptions): string {
+  return options.queue === undefined ? addresses.topic(pattern) : addresses.group(options.queue, pattern);
+}
+
+export async function subscribe(broker: Broker, addresses: Addresses, pattern: string, deliver: Deliver, options: BackendSubscribeOptions): Promise<Stop> {
+  const receiver = await broker.receive(
+    { source: { address: sourceOf(addresses, pattern, options) }, snd_settle_mode: 1, credit_window: Math.min(options.maxPending, AT_MOST_ONCE_CREDIT) },
+    (message) => deliver(decode(message, addresses.subjectOf(message.to, pattern))),
+    `subscribing to "${pattern}"`,
+  );
+  return () => detach(receiver, false);
+}
+
+export interface ConfirmedSettings {
+  readonly point: Endpoint;
+  readonly maxFrameSize: number;
+  /** Where background failures go. */
+  readonly report: (error: MsgError) => void;
+}
+
+export async function subscribeConfirmed(
+  broker: Broker,
+  addresses: Addresses,
+  pattern: string,
+  deliver: Deliver,
+  options: BackendSubscribeOptions,
+  settings: ConfirmedSettings,
+): Promise<Stop> {
+  const what = `subscribing to "${pattern}"${options.durable === undefined ? '' : ` as "${options.durable}"`}`;
+  const address = sourceOf(addresses, pattern, options);
+  // A queue group's consumer queue keeps its messages by itself; a topic subscription is made durable.
+  const source = options.queue === undefined ? { address, durable: 2, expiry_policy: 'never' } : { address };
+  const link: ReceiverOptions = { name: options.durable ?? `msg-sub-${nextId()}`, source, snd_settle_mode: 0, rcv_settle_mode: 0, autoaccept: false, credit_window: 0 };
+
+  // A named durable subscription has a connection of its own, whose container id is its name.
+  let own: Broker | undefined;
+  if (options.durable !== undefined) {
+    const connection = await openConnection(settings.point, options.durable);
+    // Only one connection may use a container id: a second subscriber of the name is refused while the first is there.
+    own = new Broker(connection, settings.point.where, settings.maxFrameSize, settings.report, `the connection of the durable subscription "${options.durable}"`);
+  }
+  const on = own ?? broker;
+
+  let stopped = false;
+  // Deliveries of an earlier connection cannot be settled on this one: the broker delivers them again.
+  let epoch = 0;
+  const credit = Math.max(1, options.maxPending);
+  let receiver: Receiver;
+  try {
+    receiver = await on.receive(
+      link,
+      (message, delivery, from) => {
+        const born = epoch;
+        const settle = (error?: unknown) => settleOne(from, delivery, born === epoch, stopped, error);
+        deliver(decode(message, addresses.subjectOf(message.to, pattern)), settle);
+      },
+      what,
+    );
+  } catch (error) {
+    if (own) await own.close();
+    throw toConnectionError(error, what);
+  }
+  receiver.add_credit(credit);
+  // After a reconnect rhea attaches the link again with no credit: give it the whole window anew.
+  receiver.on('receiver_open', () => {
+    epoch++;
+    receiver.add_credit(credit);
+  });
+
+  return async () => {
+    stopped = true;
+    // A named subscription is detached, which keeps it; a plain one is closed, which removes it.
+    await detach(receiver, options.durable !== undefined);
+    if (own) await own.close();
+  };
+}
+
+function settleOne(receiver: Receiver, delivery: Delivery, current: boolean, stopped: boolean, error: unknown): void {
+  if (!current || !receiver.is_open()) return;
+  if (error === undefined) delivery.accept();
+  else if (stopped) delivery.release({ delivery_failed: false });
+  else delivery.modified({ delivery_failed: true });
+  receiver.add_credit(1);
+}
+

@@ -66,7 +66,7 @@ export class Broker {
       const waiting = this.#backlog.get(this.#confirmed) ?? [];
       for (const queue of this.#backlog.values()) queue.length = 0;
       for (const { waiter } of waiting) waiter?.reject(new ConnectionError(`amqp1: the connection to ${where} was lost before the message was sent; try again`));
-      if (!this.#closing) report(new ConnectionError(`amqp1: ${what} was lost (${describeCondition(context.error ?? 'closed by the broker')}); it reconnects`, { cause: context.error }));
+      if (!this.#closing) report(new ConnectionError(`amqp1: ${what} was lost (${describeCondition(context.error ?? 'closed by the broker')}); it reconnects unless reconnectPeriod is 0`, { cause: context.error }));
       // rhea forgets what it had not sent, and the outcome of what it had may never come.
       this.#failConfirming(new ConnectionError(`amqp1: the connection to ${where} was lost before the broker confirmed the message; it may or may not have been stored`));
     });

@@ -93,7 +93,11 @@ export function openConnection(point: Endpoint, containerId: string): Promise<Co
       connection.socket?.destroy();
       reject(toConnectionError(error, `connecting to ${point.where}`));
     };
-    const onOpen = () => {
+    // A broker that refuses after opening (ActiveMQ: a container id already connected) sends its
+    // close right behind the open, in the same read: look once that has been processed.
+    const onOpen = () => setImmediate(opened);
+    const opened = () => {
+      if (failed !== undefined || !connection.is_open()) return fail(failed ?? new Error('the broker closed the connection'));
       cleanup();
       if (point.reconnectPeriod > 0) {
         connection.options.initial_reconnect_delay = point.reconnectPeriod;

@@ -6,14 +6,15 @@
 //
 // At most once, the broker sends each message pre-settled and forgets it. At least once, each
 // message stays unsettled until the core settles it: accepted when handled, `modified` (delivery
-// failed) when its handler threw, so that the broker delivers it again, and released when it was
-// never consumed. The link's credit is `maxPending`, given back one by one as messages are
-// settled. A plain subscription is a durable subscription of a random name, closed (so removed) at
+// failed) when its handler threw, so that the broker delivers it again (and, past its redelivery
+// policy, to its dead-letter queue); one given back at unsubscribe is left unsettled, and the
+// broker keeps it for the subscription when the link detaches. The link's credit is `maxPending`,
+// given back one by one as messages are settled. A plain subscription is a durable subscription of a random name, closed (so removed) at
 // unsubscribe, so that it outlives a broker restart; a named one is a durable subscription on a
 // connection of its own whose container id is the name (ActiveMQ keys durable subscriptions by
 // container id and link name), detached at unsubscribe so that the broker keeps it.
 
-import { type BackendSubscribeOptions, type Deliver, type MsgError, type Stop, nextId } from '@msg/core';
+import { type BackendSubscribeOptions, ConnectionError, type Deliver, type MsgError, type Stop, isMsgError, nextId } from '@msg/core';
 import type { Delivery, Receiver, ReceiverOptions } from 'rhea';
 import { Broker, detach } from './broker.js';
 import { type Endpoint, openConnection, toConnectionError } from './connection.js';
@@ -58,7 +59,11 @@ export async function subscribeConfirmed(
   // A named durable subscription has a connection of its own, whose container id is its name.
   let own: Broker | undefined;
   if (options.durable !== undefined) {
-    const connection = await openConnection(settings.point, options.durable);
+    const name = options.durable;
+    const connection = await openConnection(settings.point, name).catch((error: unknown) => {
+      const detail = isMsgError(error) ? error.message : String(error);
+      throw new ConnectionError(`amqp1: ${what} failed: ${detail.replace(/^amqp1: /, '')} (the durable name is the container id of a connection of its own, and the broker allows one connection per container id: is another subscriber using "${name}"?)`, { cause: error });
+    });
     // Only one connection may use a container id: a second subscriber of the name is refused while the first is there.
     own = new Broker(connection, settings.point.where, settings.maxFrameSize, settings.report, `the connection of the durable subscription "${options.durable}"`);
   }
@@ -74,7 +79,14 @@ export async function subscribeConfirmed(
       link,
       (message, delivery, from) => {
         const born = epoch;
-        const settle = (error?: unknown) => settleOne(from, delivery, born === epoch, stopped, error);
+        const settle = (error?: unknown) => {
+          if (error === undefined) return settleOne(from, delivery, born === epoch);
+          // A nack is either a handler that threw or a message given back at unsubscribe, which the
+          // core does just before it calls stop: decided a turn later, when stop has said which.
+          setImmediate(() => {
+            if (!stopped) settleOne(from, delivery, born === epoch, error);
+          });
+        };
         deliver(decode(message, addresses.subjectOf(message.to, pattern)), settle);
       },
       what,
@@ -98,10 +110,10 @@ export async function subscribeConfirmed(
   };
 }
 
-function settleOne(receiver: Receiver, delivery: Delivery, current: boolean, stopped: boolean, error: unknown): void {
+/** Accepts a delivery, or with an error has the broker deliver it again (and count the failure). */
+function settleOne(receiver: Receiver, delivery: Delivery, current: boolean, error?: unknown): void {
   if (!current || !receiver.is_open()) return;
   if (error === undefined) delivery.accept();
-  else if (stopped) delivery.release({ delivery_failed: false });
   else delivery.modified({ delivery_failed: true });
   receiver.add_credit(1);
 }

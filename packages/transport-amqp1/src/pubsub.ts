@@ -26,12 +26,30 @@ function sourceOf(addresses: Addresses, pattern: string, options: BackendSubscri
   return options.queue === undefined ? addresses.topic(pattern) : addresses.group(options.queue, pattern);
 }
 
+/**
+ * At most once the deliveries come pre-settled, but credit still goes back only as the consumer
+ * takes (or drops) each message: a slow subscriber leaves the backlog with the broker, which slows
+ * the publishers down, instead of filling its own queue and dropping there.
+ */
 export async function subscribe(broker: Broker, addresses: Addresses, pattern: string, deliver: Deliver, options: BackendSubscribeOptions): Promise<Stop> {
+  const credit = Math.max(1, Math.min(options.maxPending, AT_MOST_ONCE_CREDIT));
+  let epoch = 0;
   const receiver = await broker.receive(
-    { source: { address: sourceOf(addresses, pattern, options) }, snd_settle_mode: 1, credit_window: Math.min(options.maxPending, AT_MOST_ONCE_CREDIT) },
-    (message) => deliver(decode(message, addresses.subjectOf(message.to, pattern))),
+    { source: { address: sourceOf(addresses, pattern, options) }, snd_settle_mode: 1, credit_window: 0 },
+    (message, _delivery, from) => {
+      const born = epoch;
+      deliver(decode(message, addresses.subjectOf(message.to, pattern)), () => {
+        if (born === epoch && from.is_open()) from.add_credit(1);
+      });
+    },
     `subscribing to "${pattern}"`,
   );
+  receiver.add_credit(credit);
+  // After a reconnect rhea attaches the link again with no credit: give it the whole window anew.
+  receiver.on('receiver_open', () => {
+    epoch++;
+    receiver.add_credit(credit);
+  });
   return () => detach(receiver, false);
 }
 

@@ -16,6 +16,7 @@ import {
   type Stop,
   type Transport,
   type TransportFactory,
+  InvalidArgumentError,
   createTransport,
   nextId,
   registerTransport,
@@ -154,6 +155,9 @@ export async function createAmqp1Transport(options: Amqp1Options = {}): Promise<
   const point: Endpoint = endpoint(options);
   const report = options.onError ?? reportOnce();
   const maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+  if (!Number.isSafeInteger(maxFrameSize) || maxFrameSize <= HEADER_ROOM) {
+    throw new InvalidArgumentError(`amqp1: maxFrameSize must be a whole number of bytes above ${HEADER_ROOM} (the broker connector's transport.maxFrameSize), not ${String(options.maxFrameSize)}`);
+  }
   const connection = await openConnection(point, options.containerId ?? `msg-${nextId()}`);
   const broker = new Broker(connection, point.where, maxFrameSize, report);
   try {

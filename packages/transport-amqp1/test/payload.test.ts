@@ -78,3 +78,9 @@ describe.skipIf(skip)('a message over the broker\'s limit that the adapter was n
     expect(errors.join('\n')).toMatch(/lost|decode-error/);
   });
 });
+
+describe('maxFrameSize', () => {
+  it.each([0, 4096, Number.NaN, 1.5])('%s is refused with INVALID_ARGUMENT before connecting', async (maxFrameSize) => {
+    await expect(createAmqp1Transport({ url: 'amqp1://127.0.0.1:1', maxFrameSize })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/transport\.maxFrameSize/) });
+  });
+});

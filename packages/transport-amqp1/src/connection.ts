@@ -129,6 +129,10 @@ export function openConnection(point: Endpoint, containerId: string): Promise<Co
  */
 export function closeConnection(connection: Connection, ms = 2000): Promise<void> {
   connection.set_reconnect(false);
+  // rhea's close leaves a reconnect it has already scheduled (the broker being away) to run later.
+  const pending = connection as unknown as { scheduled_reconnect?: NodeJS.Timeout };
+  clearTimeout(pending.scheduled_reconnect);
+  pending.scheduled_reconnect = undefined;
   const socket = connection.socket;
   if (!socket || socket.destroyed) {
     connection.close();

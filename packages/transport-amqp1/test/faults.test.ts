@@ -190,3 +190,26 @@ describe.skipIf(skip)('at least once: the broker is killed while publishing and 
     expect(missing(durable)).toEqual([]);
   }, 120_000);
 });
+
+describe.skipIf(skip)('closing while the broker is away', () => {
+  it('closes at once and leaves no reconnect behind', async () => {
+    const broker = await TestBroker.start();
+    try {
+      const count = (kind: string) => process.getActiveResourcesInfo().filter((resource) => resource === kind).length;
+      const [sockets, timers] = [count('TCPSocketWrap'), count('Timeout')];
+      // Longer than the broker takes to start again: a reconnect left scheduled would find it up.
+      const reconnectPeriod = 8000;
+      const t = await createAmqp1Transport({ url: broker.url, reconnectPeriod, onError: () => undefined });
+      await broker.kill('SIGKILL');
+      const lost = Date.now();
+      await sleep(300); // the client has seen the loss and scheduled its next attempt
+      await t.close();
+      await broker.restart();
+      await sleep(Math.max(0, lost + reconnectPeriod + 1000 - Date.now()));
+      expect(count('TCPSocketWrap')).toBeLessThanOrEqual(sockets);
+      expect(count('Timeout')).toBeLessThanOrEqual(timers);
+    } finally {
+      await broker.stop();
+    }
+  }, 120_000);
+});

@@ -21,7 +21,7 @@ import type { Message as AmqpMessage, Receiver } from 'rhea';
 import { type Broker, detach } from './broker.js';
 import { type Addresses, decode } from './wire.js';
 
-/** Requests (and survey questions) a replier holds before it has answered them: the broker gives the rest to other repliers. */
+/** Requests (and survey questions) a replier holds unanswered: the broker gives the rest to other repliers. */
 const REPLIER_CREDIT = 100;
 
 export class Requests {
@@ -105,13 +105,20 @@ export class Requests {
  * to that address with the same correlation id. One without is a plain publish: nobody to answer.
  */
 export async function serve(broker: Broker, addresses: Addresses, source: string, handler: Serve, what: string): Promise<Stop> {
+  // Credit goes back as requests are answered: a replier that is busy takes no more than its share.
+  let epoch = 0;
   const receiver = await broker.receive(
-    { source: { address: source }, snd_settle_mode: 1, credit_window: REPLIER_CREDIT },
-    (message) => {
+    { source: { address: source }, snd_settle_mode: 1, credit_window: 0 },
+    (message, _delivery, from) => {
+      const born = epoch;
+      const done = () => {
+        if (born === epoch && from.is_open()) from.add_credit(1);
+      };
       const replyTo = message.reply_to;
-      if (replyTo === undefined) return;
+      if (replyTo === undefined) return done();
       const correlationId = message.correlation_id === undefined ? undefined : String(message.correlation_id);
       void handler(decode(message, addresses.subjectOf(message.to, ''))).then((reply) => {
+        done();
         const answer = `reply from "${reply.subject}"`;
         try {
           broker.send(answer, { to: replyTo, data: reply.data, headers: reply.headers, correlationId });
@@ -128,6 +135,12 @@ export async function serve(broker: Broker, addresses: Addresses, source: string
     },
     what,
   );
+  receiver.add_credit(REPLIER_CREDIT);
+  // After a reconnect rhea attaches the link again with no credit: give it the whole window anew.
+  receiver.on('receiver_open', () => {
+    epoch++;
+    receiver.add_credit(REPLIER_CREDIT);
+  });
   return () => detach(receiver, false);
 }
 

@@ -9,14 +9,15 @@
 // failed) when its handler threw, so that the broker delivers it again (and, past its redelivery
 // policy, to its dead-letter queue); one given back at unsubscribe is left unsettled, and the
 // broker keeps it for the subscription when the link detaches. The link's credit is `maxPending`,
-// given back one by one as messages are settled. A plain subscription is a durable subscription of a random name, closed (so removed) at
-// unsubscribe, so that it outlives a broker restart; a named one is a durable subscription on a
+// given back as messages are settled (see Credit). A plain subscription is a durable subscription
+// of a random name, closed (so removed) at unsubscribe, so that it outlives a broker restart; a named one is a durable subscription on a
 // connection of its own whose container id is the name (ActiveMQ keys durable subscriptions by
 // container id and link name), detached at unsubscribe so that the broker keeps it.
 
 import { type BackendSubscribeOptions, ConnectionError, type Deliver, type MsgError, type Stop, isMsgError, nextId } from '@msg/core';
 import type { Delivery, Receiver, ReceiverOptions } from 'rhea';
 import { Broker, detach } from './broker.js';
+import { Credit } from './credit.js';
 import { type Endpoint, openConnection, toConnectionError } from './connection.js';
 import { type Addresses, decode } from './wire.js';
 
@@ -32,24 +33,16 @@ function sourceOf(addresses: Addresses, pattern: string, options: BackendSubscri
  * the publishers down, instead of filling its own queue and dropping there.
  */
 export async function subscribe(broker: Broker, addresses: Addresses, pattern: string, deliver: Deliver, options: BackendSubscribeOptions): Promise<Stop> {
-  const credit = Math.max(1, Math.min(options.maxPending, AT_MOST_ONCE_CREDIT));
-  let epoch = 0;
+  const credit = new Credit(Math.min(options.maxPending, AT_MOST_ONCE_CREDIT));
   const receiver = await broker.receive(
     { source: { address: sourceOf(addresses, pattern, options) }, snd_settle_mode: 1, credit_window: 0 },
-    (message, _delivery, from) => {
-      const born = epoch;
-      deliver(decode(message, addresses.subjectOf(message.to, pattern)), () => {
-        if (born === epoch && from.is_open()) from.add_credit(1);
-      });
+    (message) => {
+      const born = credit.epoch;
+      deliver(decode(message, addresses.subjectOf(message.to, pattern)), () => credit.giveBack(born));
     },
     `subscribing to "${pattern}"`,
   );
-  receiver.add_credit(credit);
-  // After a reconnect rhea attaches the link again with no credit: give it the whole window anew.
-  receiver.on('receiver_open', () => {
-    epoch++;
-    receiver.add_credit(credit);
-  });
+  credit.attach(receiver);
   return () => detach(receiver, false);
 }
 
@@ -88,21 +81,20 @@ export async function subscribeConfirmed(
   const on = own ?? broker;
 
   let stopped = false;
-  // Deliveries of an earlier connection cannot be settled on this one: the broker delivers them again.
-  let epoch = 0;
-  const credit = Math.max(1, options.maxPending);
+  const credit = new Credit(options.maxPending);
   let receiver: Receiver;
   try {
     receiver = await on.receive(
       link,
-      (message, delivery, from) => {
-        const born = epoch;
+      (message, delivery) => {
+        // Deliveries of an earlier connection cannot be settled on this one: the broker delivers them again.
+        const born = credit.epoch;
         const settle = (error?: unknown) => {
-          if (error === undefined) return settleOne(from, delivery, born === epoch);
+          if (error === undefined) return settleOne(credit, born, delivery);
           // A nack is either a handler that threw or a message given back at unsubscribe, which the
           // core does just before it calls stop: decided a turn later, when stop has said which.
           setImmediate(() => {
-            if (!stopped) settleOne(from, delivery, born === epoch, error);
+            if (!stopped) settleOne(credit, born, delivery, error);
           });
         };
         deliver(decode(message, addresses.subjectOf(message.to, pattern)), settle);
@@ -113,12 +105,7 @@ export async function subscribeConfirmed(
     if (own) await own.close();
     throw toConnectionError(error, what);
   }
-  receiver.add_credit(credit);
-  // After a reconnect rhea attaches the link again with no credit: give it the whole window anew.
-  receiver.on('receiver_open', () => {
-    epoch++;
-    receiver.add_credit(credit);
-  });
+  credit.attach(receiver);
 
   return async () => {
     stopped = true;
@@ -129,10 +116,10 @@ export async function subscribeConfirmed(
 }
 
 /** Accepts a delivery, or with an error has the broker deliver it again (and count the failure). */
-function settleOne(receiver: Receiver, delivery: Delivery, current: boolean, error?: unknown): void {
-  if (!current || !receiver.is_open()) return;
+function settleOne(credit: Credit, epoch: number, delivery: Delivery, error?: unknown): void {
+  if (!credit.current(epoch)) return;
   if (error === undefined) delivery.accept();
   else delivery.modified({ delivery_failed: true });
-  receiver.add_credit(1);
+  credit.giveBack(epoch);
 }
 

@@ -19,6 +19,7 @@ import {
 } from '@msg/core';
 import type { Message as AmqpMessage, Receiver } from 'rhea';
 import { type Broker, detach } from './broker.js';
+import { Credit } from './credit.js';
 import { type Addresses, decode } from './wire.js';
 
 /** Requests (and survey questions) a replier holds unanswered: the broker gives the rest to other repliers. */
@@ -106,14 +107,12 @@ export class Requests {
  */
 export async function serve(broker: Broker, addresses: Addresses, source: string, handler: Serve, what: string): Promise<Stop> {
   // Credit goes back as requests are answered: a replier that is busy takes no more than its share.
-  let epoch = 0;
+  const credit = new Credit(REPLIER_CREDIT);
   const receiver = await broker.receive(
     { source: { address: source }, snd_settle_mode: 1, credit_window: 0 },
-    (message, _delivery, from) => {
-      const born = epoch;
-      const done = () => {
-        if (born === epoch && from.is_open()) from.add_credit(1);
-      };
+    (message) => {
+      const born = credit.epoch;
+      const done = () => credit.giveBack(born);
       const replyTo = message.reply_to;
       if (replyTo === undefined) return done();
       const correlationId = message.correlation_id === undefined ? undefined : String(message.correlation_id);
@@ -135,12 +134,7 @@ export async function serve(broker: Broker, addresses: Addresses, source: string
     },
     what,
   );
-  receiver.add_credit(REPLIER_CREDIT);
-  // After a reconnect rhea attaches the link again with no credit: give it the whole window anew.
-  receiver.on('receiver_open', () => {
-    epoch++;
-    receiver.add_credit(REPLIER_CREDIT);
-  });
+  credit.attach(receiver);
   return () => detach(receiver, false);
 }
 

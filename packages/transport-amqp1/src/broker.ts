@@ -5,14 +5,17 @@
 import { ClosedError, ConnectionError, type MsgError } from '@msg/core';
 import type { Connection, Delivery, EventContext, Message as AmqpMessage, Receiver, ReceiverOptions, Sender } from 'rhea';
 import { closeConnection, describeCondition, toConnectionError } from './connection.js';
+import type { Credit } from './credit.js';
 import { type Outgoing, encode } from './wire.js';
-
-/** How long close waits for the backlog to go out. */
-const CLOSE_FLUSH_MS = 2000;
 
 interface Waiter {
   resolve: () => void;
   reject: (error: MsgError) => void;
+}
+
+interface Waiting {
+  bytes: Buffer;
+  waiter: Waiter;
 }
 
 export type OnMessage = (message: AmqpMessage, delivery: Delivery, receiver: Receiver) => void;
@@ -28,10 +31,10 @@ export class Broker {
   /** Deliveries waiting for the broker's outcome, failed on a lost connection or close so that none hangs. */
   readonly #confirming = new Map<Delivery, Waiter>();
   /**
-   * What waits for credit or for room in the session's window (rhea throws past it), in order. At
-   * most once, what waits at a lost connection is dropped; a confirmed one is failed.
+   * What waits for credit or for room in the session's window (rhea throws past it), in order; what
+   * waits at a lost connection or at close is failed.
    */
-  readonly #backlog = new Map<Sender, Array<{ bytes: Buffer; waiter?: Waiter }>>();
+  readonly #backlog = new Map<Sender, Waiting[]>();
   #connected = true;
   #closing = false;
 
@@ -63,9 +66,7 @@ export class Broker {
     connection.on('error', (error: unknown) => report(toConnectionError(error, what)));
     connection.on('disconnected', (context: EventContext) => {
       this.#connected = false;
-      const waiting = this.#backlog.get(this.#confirmed) ?? [];
-      for (const queue of this.#backlog.values()) queue.length = 0;
-      for (const { waiter } of waiting) waiter?.reject(new ConnectionError(`amqp1: the connection to ${where} was lost before the message was sent; try again`));
+      this.#failBacklog(new ConnectionError(`amqp1: the connection to ${where} was lost before the message was sent; try again`));
       if (!this.#closing) report(new ConnectionError(`amqp1: ${what} was lost (${describeCondition(context.error ?? 'closed by the broker')}); it reconnects unless reconnectPeriod is 0`, { cause: context.error }));
       // rhea forgets what it had not sent, and the outcome of what it had may never come.
       this.#failConfirming(new ConnectionError(`amqp1: the connection to ${where} was lost before the broker confirmed the message; it may or may not have been stored`));
@@ -82,38 +83,63 @@ export class Broker {
     }
   }
 
-  /** At most once: encoded (the data is copied) and handed to rhea, which writes it once the link has credit. */
-  send(what: string, out: Outgoing): void {
+  /**
+   * At most once: encoded (the data is copied) and handed to rhea. Returns nothing when the link
+   * had credit, else a promise that resolves once the message went out behind the others waiting:
+   * backpressure from the broker (a slow subscriber, producer flow control).
+   */
+  send(what: string, out: Outgoing): void | Promise<void> {
     this.checkConnected(what);
-    this.#enqueue(this.#presettled, encode(what, out, this.maxFrameSize));
+    const bytes = encode(what, out, this.maxFrameSize);
+    if (this.#ready(this.#presettled)) {
+      this.#presettled.send(bytes, undefined, 0);
+      return;
+    }
+    return new Promise<void>((resolve, reject) => this.#wait(this.#presettled, bytes, { resolve, reject }));
   }
 
   /** Resolves once the broker accepted the message (stored it, for a persistent one). */
   sendConfirmed(what: string, out: Outgoing): Promise<void> {
     this.checkConnected(what);
     const bytes = encode(what, out, this.maxFrameSize);
-    return new Promise<void>((resolve, reject) => this.#enqueue(this.#confirmed, bytes, { resolve, reject }));
+    return new Promise<void>((resolve, reject) => {
+      const waiter = { resolve, reject };
+      if (this.#ready(this.#confirmed)) this.#transfer(this.#confirmed, bytes, waiter);
+      else this.#wait(this.#confirmed, bytes, waiter);
+    });
   }
 
-  #enqueue(sender: Sender, bytes: Buffer, waiter?: Waiter): void {
-    const backlog = this.#backlog.get(sender) as Array<{ bytes: Buffer; waiter?: Waiter }>;
-    if (backlog.length === 0 && sender.sendable()) this.#transfer(sender, bytes, waiter);
-    else backlog.push(waiter ? { bytes, waiter } : { bytes });
+  /** Whether a message may go out now: nothing waits before it, and the link has credit and room. */
+  #ready(sender: Sender): boolean {
+    return (this.#backlog.get(sender) as Waiting[]).length === 0 && sender.sendable();
   }
 
-  #transfer(sender: Sender, bytes: Buffer, waiter: Waiter | undefined): void {
+  #wait(sender: Sender, bytes: Buffer, waiter: Waiter): void {
+    (this.#backlog.get(sender) as Waiting[]).push({ bytes, waiter });
+  }
+
+  /** Pre-settled, the message is done once sent; confirmed, once the broker accepts it. */
+  #transfer(sender: Sender, bytes: Buffer, waiter: Waiter): void {
     const delivery = sender.send(bytes, undefined, 0);
-    if (waiter) this.#confirming.set(delivery, waiter);
+    if (sender === this.#confirmed) this.#confirming.set(delivery, waiter);
+    else waiter.resolve();
   }
 
   #flush(sender: Sender): void {
-    const backlog = this.#backlog.get(sender) as Array<{ bytes: Buffer; waiter?: Waiter }>;
+    const backlog = this.#backlog.get(sender) as Waiting[];
     let sent = 0;
     while (sent < backlog.length && sender.sendable()) {
-      const next = backlog[sent++] as { bytes: Buffer; waiter?: Waiter };
+      const next = backlog[sent++] as Waiting;
       this.#transfer(sender, next.bytes, next.waiter);
     }
     backlog.splice(0, sent);
+  }
+
+  #failBacklog(error: MsgError): void {
+    for (const queue of this.#backlog.values()) {
+      const waiting = queue.splice(0);
+      for (const { waiter } of waiting) waiter.reject(error);
+    }
   }
 
   #settle(delivery: Delivery | undefined, error?: MsgError): void {
@@ -134,25 +160,21 @@ export class Broker {
    * Attaches a receiver and resolves once the broker has attached it (the subscription exists).
    * A refusal rejects, and the link is closed. After a reconnect rhea attaches it again.
    */
-  receive(options: ReceiverOptions, onMessage: OnMessage, what: string): Promise<Receiver> {
+  receive(options: ReceiverOptions, onMessage: OnMessage, what: string, credit?: Credit): Promise<Receiver> {
     this.checkConnected(what);
     const receiver = this.connection.open_receiver(options);
+    credit?.attach(receiver);
     receiver.on('message', (context: EventContext) => onMessage(context.message as AmqpMessage, context.delivery as Delivery, receiver));
     return attached(receiver, what);
   }
 
   async close(): Promise<void> {
     this.#closing = true;
-    // A publish that resolved is handed over: what still waits for credit goes out before the close.
-    for (let waited = 0; this.#connected && [...this.#backlog.values()].some((queue) => queue.length > 0) && waited < CLOSE_FLUSH_MS; waited += 5) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    // What was handed to rhea (every publish that resolved) goes out before the close frame.
     await closeConnection(this.connection);
     this.#connected = false;
-    const closed = new ClosedError('the transport was closed before the broker confirmed the message');
-    for (const { waiter } of this.#backlog.get(this.#confirmed) ?? []) waiter?.reject(closed);
-    for (const queue of this.#backlog.values()) queue.length = 0;
-    this.#failConfirming(closed);
+    this.#failBacklog(new ClosedError('the transport was closed before the message could be sent'));
+    this.#failConfirming(new ClosedError('the transport was closed before the broker confirmed the message'));
   }
 }
 

@@ -18,7 +18,7 @@ export async function join(broker: Broker, addresses: Addresses, group: string, 
     `joining bus "${group}"`,
   );
   return {
-    send: async (message) => broker.send(`send to bus "${group}"`, { to: address, data: message.data, headers: message.headers, extra: self }),
+    send: async (message) => await broker.send(`send to bus "${group}"`, { to: address, data: message.data, headers: message.headers, extra: self }),
     leave: () => detach(receiver, false),
   };
 }

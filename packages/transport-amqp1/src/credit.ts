@@ -19,11 +19,20 @@ export class Credit {
     this.#batch = Math.max(1, this.#window >> 2);
   }
 
-  /** Gives the attached link (which has none yet) its window, and again after each reconnect. */
+  /**
+   * Gives a link its window as it is opened, so that the flow follows the attach on the wire and the
+   * broker has it before it answers (a consumer without credit would be passed over), and again
+   * after each reconnect.
+   */
   attach(receiver: Receiver): void {
     this.#receiver = receiver;
     receiver.add_credit(this.#window);
+    let attached = false;
     receiver.on('receiver_open', () => {
+      if (!attached) {
+        attached = true;
+        return;
+      }
       this.#epoch++;
       this.#owed = 0;
       receiver.add_credit(this.#window);

@@ -114,7 +114,7 @@ class Amqp1Backend implements Backend {
     const what = `publish to "${message.subject}"`;
     const out = { to: this.#addresses.topic(message.subject), data: message.data, headers: message.headers };
     if (this.#confirmed) return this.#broker.sendConfirmed(what, { ...out, messageId: message.id, durable: true });
-    this.#broker.send(what, out);
+    return this.#broker.send(what, out);
   }
 
   subscribe(pattern: string, deliver: Deliver, options: BackendSubscribeOptions): Promise<Stop> {

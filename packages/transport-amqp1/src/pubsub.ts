@@ -41,8 +41,8 @@ export async function subscribe(broker: Broker, addresses: Addresses, pattern: s
       deliver(decode(message, addresses.subjectOf(message.to, pattern)), () => credit.giveBack(born));
     },
     `subscribing to "${pattern}"`,
+    credit,
   );
-  credit.attach(receiver);
   return () => detach(receiver, false);
 }
 
@@ -100,12 +100,12 @@ export async function subscribeConfirmed(
         deliver(decode(message, addresses.subjectOf(message.to, pattern)), settle);
       },
       what,
+      credit,
     );
   } catch (error) {
     if (own) await own.close();
     throw toConnectionError(error, what);
   }
-  credit.attach(receiver);
 
   return async () => {
     stopped = true;

@@ -55,7 +55,7 @@ export class Requests {
     const what = `request to "${request.subject}"`;
     this.#pending.add(request.id, call);
     try {
-      this.#broker.send(what, {
+      const waiting = this.#broker.send(what, {
         to: this.#addresses.queue(request.subject),
         data: request.data,
         headers: request.headers,
@@ -63,6 +63,7 @@ export class Requests {
         correlationId: request.id,
         ttl: call.deadline - Date.now(),
       });
+      waiting?.catch((error: unknown) => this.#pending.reject(request.id, error));
     } catch (error) {
       this.#pending.reject(request.id, error);
     }
@@ -75,7 +76,8 @@ export class Requests {
     this.#surveys.set(question.id, { subject: question.subject, deliver });
     signal.addEventListener('abort', () => this.#surveys.delete(question.id), { once: true });
     try {
-      this.#broker.send(what, out);
+      // A question that waits for credit and then fails gets no answers: the survey ends empty at its deadline.
+      this.#broker.send(what, out)?.catch(() => this.#surveys.delete(question.id));
     } catch (error) {
       this.#surveys.delete(question.id);
       throw error;
@@ -120,12 +122,13 @@ export async function serve(broker: Broker, addresses: Addresses, source: string
         done();
         const answer = `reply from "${reply.subject}"`;
         try {
-          broker.send(answer, { to: replyTo, data: reply.data, headers: reply.headers, correlationId });
+          // A reply that waits for credit and then fails: the requester fails on its own connection's loss or timeout.
+          broker.send(answer, { to: replyTo, data: reply.data, headers: reply.headers, correlationId })?.catch(() => undefined);
         } catch (error) {
           // Too large with its headers, most likely: tell the requester rather than let it time out.
           if (!isMsgError(error, 'PAYLOAD_TOO_LARGE')) return; // disconnected: the requester fails on its own connection's loss or timeout
           try {
-            broker.send(answer, { to: replyTo, data: new Uint8Array(0), headers: { [ERROR_HEADER]: error.message, [ERROR_CODE_HEADER]: error.code }, correlationId });
+            broker.send(answer, { to: replyTo, data: new Uint8Array(0), headers: { [ERROR_HEADER]: error.message, [ERROR_CODE_HEADER]: error.code }, correlationId })?.catch(() => undefined);
           } catch {
             // the connection is gone: the requester's own timeout or connection loss ends its wait
           }
@@ -133,8 +136,8 @@ export async function serve(broker: Broker, addresses: Addresses, source: string
       });
     },
     what,
+    credit,
   );
-  credit.attach(receiver);
   return () => detach(receiver, false);
 }
 

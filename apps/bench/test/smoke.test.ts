@@ -247,6 +247,29 @@ describe('bench smoke', () => {
     expect(confirmed.received).toBe(confirmed.sent);
   }, 120_000);
 
+  it('amqp1 › the adapter in both profiles and the raw rhea baseline run pubsub and echo; the confirm profile loses nothing', async ({ skip }) => {
+    if (!(await answers('127.0.0.1', 5673))) {
+      const reason = 'ActiveMQ (AMQP 1.0) is not reachable at 127.0.0.1:5673; start it with `pnpm brokers up`';
+      if (process.env.MSG_REQUIRE_BROKERS === '1') throw new Error(`${reason} (MSG_REQUIRE_BROKERS=1, so this is a failure)`);
+      console.warn(`\n*** SKIPPING: ${reason} ***\n`);
+      return skip(reason);
+    }
+    const out = mkdtempSync(join(tmpdir(), 'msg-bench-smoke-'));
+    dirs.push(out);
+    const transports = ['amqp1', 'amqp1+confirm', 'amqp1-raw'];
+    await run(process.execPath, [MAIN, '--transport', transports.join(','), '--workload', 'echo,pubsub', '--clients', '1', '--duration', '0.3', '--size', '64', '--warmup', '0.1', '--messages', '300', '--out', out], { timeout: 90_000 });
+    const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Output;
+    for (const transport of transports) {
+      for (const workload of ['pubsub', 'echo']) {
+        const result = json.results.find((r) => r.transport === transport && r.workload === workload);
+        expect(result?.status, `${transport} ${workload}: ${(result as { error?: string } | undefined)?.error}`).toBe('ok');
+      }
+    }
+    const confirmed = json.results.find((r) => r.transport === 'amqp1+confirm' && r.workload === 'pubsub')!;
+    expect(confirmed.lost).toBe(0);
+    expect(confirmed.received).toBe(confirmed.sent);
+  }, 120_000);
+
   it('rejects a bad argument with one line and exit code 2', async () => {
     const failure = await run(process.execPath, [MAIN, '--workload', 'nope']).catch((error: { code: number; stderr: string }) => error);
     expect((failure as { code: number }).code).toBe(2);

@@ -16,6 +16,7 @@ export const TRANSPORTS: Record<string, Known> = {
   amqp: { module: '@msg/transport-amqp', url: 'amqp://guest:guest@127.0.0.1:5672' },
   kafka: { module: '@msg/transport-kafka', url: 'kafka://127.0.0.1:9092' },
   mqtt: { module: '@msg/transport-mqtt', url: 'mqtt://127.0.0.1:1883' },
+  amqp1: { module: '@msg/transport-amqp1', url: 'amqp1://127.0.0.1:5673' },
   grpc: { module: '@msg/transport-grpc', url: 'grpc://127.0.0.1:50051' },
   zmq: { module: '@msg/transport-zmq', endpoints: true },
   nanomsg: { module: '@msg/transport-nanomsg', endpoints: true },

@@ -10,6 +10,7 @@ const brokers = [
   { transport: 'redis', what: 'Redis', port: 6379, deadline: 1000, caseMs: 20_000 },
   { transport: 'amqp', what: 'RabbitMQ', port: 5672, deadline: 1000, caseMs: 20_000 },
   { transport: 'mqtt', what: 'Mosquitto', port: 1883, deadline: 1000, caseMs: 20_000 },
+  { transport: 'amqp1', what: 'ActiveMQ (AMQP 1.0)', port: 5673, deadline: 1000, caseMs: 20_000 },
   { transport: 'kafka', what: 'Kafka', port: 9092, deadline: 5000, caseMs: 60_000 },
 ];
 

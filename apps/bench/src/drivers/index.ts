@@ -50,6 +50,7 @@ const REDIS = { host: '127.0.0.1', port: 6379 };
 const RABBITMQ = { host: '127.0.0.1', port: 5672 };
 const KAFKA = { host: '127.0.0.1', port: 9092 };
 const MOSQUITTO = { host: '127.0.0.1', port: 1883 };
+const ACTIVEMQ = { host: '127.0.0.1', port: 5673 };
 
 /** Each run keeps to names of its own on the shared brokers, and the binding side deletes them after. */
 const jetstream = (runId: string) => ({ stream: `BENCH_${runId}`, subjectPrefix: `bench-js-${runId}`, maxAgeMs: 10 * 60_000, idleConsumerMs: 60_000 });
@@ -81,6 +82,8 @@ export const catalogue: readonly DriverInfo[] = [
   adapter('amqp+confirm', 'at-least-once (RabbitMQ publisher confirms, manual acks)', brokerWiring('amqp+confirm://guest:guest@127.0.0.1:5672', () => ({ queueExpiresMs: 120_000 })), RABBITMQ),
   adapter('mqtt', 'at-most-once (MQTT 5, QoS 0)', brokerWiring('mqtt://127.0.0.1:1883'), MOSQUITTO),
   adapter('mqtt+qos1', 'at-least-once (MQTT 5, QoS 1, PUBACK per publish, acked after the handler)', brokerWiring('mqtt+qos1://127.0.0.1:1883'), MOSQUITTO),
+  adapter('amqp1', 'at-most-once (AMQP 1.0 on ActiveMQ, pre-settled)', brokerWiring('amqp1://127.0.0.1:5673'), ACTIVEMQ),
+  adapter('amqp1+confirm', 'at-least-once (AMQP 1.0 on ActiveMQ, persistent, accepted per publish, settled after the handler)', brokerWiring('amqp1+confirm://127.0.0.1:5673'), ACTIVEMQ),
   adapter('kafka', 'at-least-once (Kafka, acks=all)', brokerWiring('kafka://127.0.0.1:9092', undefined, deleteKafkaTopics), KAFKA),
   raw('zmq-raw', 'zmq', 'at-most-once (PUB/SUB)', async () => (await import('./raw-zmq.js')).rawZmqDriver),
   raw('nanomsg-raw', 'nanomsg', 'at-most-once (PUB/SUB)', async () => (await import('./raw-nanomsg.js')).rawNanomsgDriver),
@@ -88,6 +91,7 @@ export const catalogue: readonly DriverInfo[] = [
   raw('redis-raw', 'redis', 'at-most-once (Redis pub/sub)', async () => (await import('./raw-redis.js')).rawRedisDriver, REDIS),
   raw('amqp-raw', 'amqp', 'at-most-once (fanout, no acks)', async () => (await import('./raw-amqp.js')).rawAmqpDriver, RABBITMQ),
   raw('mqtt-raw', 'mqtt', 'at-most-once (MQTT.js, MQTT 5, QoS 0)', async () => (await import('./raw-mqtt.js')).rawMqttDriver, MOSQUITTO),
+  raw('amqp1-raw', 'amqp1', 'at-most-once (rhea, AMQP 1.0 on ActiveMQ, pre-settled)', async () => (await import('./raw-amqp1.js')).rawAmqp1Driver, ACTIVEMQ),
   raw('kafka-raw', 'kafka', 'at-least-once (kafkajs, acks=all, one batch per tick)', async () => (await import('./raw-kafka.js')).rawKafkaDriver, KAFKA),
   peer('nestjs-nats', 'nats', 'at-most-once (NestJS 11 microservices over core NATS, request/reply only)', async () => (await import('./peer-nestjs.js')).nestjsDriver('nats'), NATS),
   peer('nestjs-redis', 'redis', 'at-most-once (NestJS 11 microservices over Redis pub/sub, request/reply only)', async () => (await import('./peer-nestjs.js')).nestjsDriver('redis'), REDIS),

@@ -1,0 +1,64 @@
+// A broker of this test's own that requires a password: a wrong password is a clear CONNECTION error
+// that never shows the secret (in the message, the stack or any cause), and the right one connects.
+
+import { connect, isMsgError, text } from '@msg/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAmqp1Transport } from '../src/index.js';
+import { TestBroker, ownBrokerMissing } from './broker.js';
+
+const skip = await ownBrokerMissing();
+const user = 'orders-service';
+const password = `right-${Math.random().toString(36).slice(2)}`;
+const wrong = `wrong-${Math.random().toString(36).slice(2)}`;
+
+/** Every message in the error and its causes, to check that no secret leaks through any of them. */
+function allMessages(error: unknown): string {
+  const parts: string[] = [];
+  for (let e = error; e instanceof Error && parts.length < 10; e = e.cause) parts.push(e.message, String(e.stack));
+  return parts.join('\n');
+}
+
+describe.skipIf(skip)('password authentication', () => {
+  let broker: TestBroker;
+  beforeAll(async () => {
+    broker = await TestBroker.start({ users: [[user, password]] });
+  }, 120_000);
+  afterAll(() => broker?.stop(), 60_000);
+
+  it('a wrong password is a CONNECTION error that says to check the credentials and does not contain the password', async () => {
+    const error = await createAmqp1Transport({ url: broker.url, username: user, password: wrong }).catch((e: unknown) => e);
+    expect(isMsgError(error, 'CONNECTION')).toBe(true);
+    expect((error as Error).message).toMatch(/refused by the broker.*check the user name and password/);
+    expect((error as Error).message).toContain(broker.url);
+    expect(allMessages(error)).not.toContain(wrong);
+  });
+
+  it('a wrong password in the URL is refused the same way, and the URL shown has no credentials', async () => {
+    const error = await connect(`amqp1://${user}:${wrong}@127.0.0.1:${broker.port}`).catch((e: unknown) => e);
+    expect(isMsgError(error, 'CONNECTION')).toBe(true);
+    expect(allMessages(error)).not.toContain(wrong);
+    expect((error as Error).message).toContain(broker.url);
+  });
+
+  it('no credentials at all is refused too', async () => {
+    await expect(createAmqp1Transport({ url: broker.url })).rejects.toMatchObject({ code: 'CONNECTION', message: expect.stringMatching(/check the user name and password/) });
+  });
+
+  it('the right password connects, for both profiles', async () => {
+    for (const confirm of [false, true]) {
+      const transport = await connect(`amqp1${confirm ? '+confirm' : ''}://${user}:${password}@127.0.0.1:${broker.port}`);
+      try {
+        await transport.reply('auth.echo', (request) => request.data);
+        expect(text.decode((await transport.request('auth.echo', text.encode('hello'))).data)).toBe('hello');
+        const stream = await transport.subscribe('auth.events', { durable: confirm ? `auth-${Date.now()}` : undefined });
+        await transport.publish('auth.events', text.encode('in'));
+        for await (const message of stream) {
+          expect(text.decode(message.data)).toBe('in');
+          break;
+        }
+      } finally {
+        await transport.close();
+      }
+    }
+  });
+});

@@ -17,7 +17,7 @@ import {
   toMsgError,
 } from '@msg/core';
 import { Dealer, Reply, Router } from 'zeromq';
-import type { Directory, DirectoryChange } from './directory.js';
+import type { Directory, DirectoryChange } from '@msg/discovery';
 import { type SocketSettings, bindTo, closeBinding, forBinding, forConnecting, send } from './sockets.js';
 import { DELIMITER, type Frame, body, idFrame, idOf, readMessage } from './wire.js';
 
@@ -146,19 +146,37 @@ export interface ServeOptions {
   bind: string;
   /** Exact endpoints to bind instead; the first is the one listed in the directory. */
   exact: readonly string[];
+  /** A ROUTER bound already (at the transport's creation), used instead of binding one. */
+  front: Front | undefined;
   /** 0: the ROUTER serves every request as it comes. N: a ROUTER front with N REP workers behind it. */
   workers: number;
 }
 
-/** Serves `service` on a fresh ROUTER endpoint listed in the directory until stopped. */
+/** A replier's ROUTER and the endpoint listed in the directory for it. */
+export interface Front {
+  readonly router: Router;
+  readonly endpoint: string;
+}
+
+/** Binds a ROUTER on the exact endpoints (the first is the one listed), or on a fresh one under `base`. */
+export async function bindFront(settings: SocketSettings, base: string, exact: readonly string[]): Promise<Front> {
+  const router = forBinding(new Router(), settings);
+  try {
+    const [first, ...more] = exact;
+    const endpoint = await bindTo(router, settings, base, first);
+    for (const other of more) await bindTo(router, settings, other, other);
+    return { router, endpoint };
+  } catch (error) {
+    closeBinding(router, settings);
+    throw error;
+  }
+}
+
+/** Serves `service` on a ROUTER endpoint listed in the directory until stopped. */
 export async function serve(service: string, handler: Serve, options: ServeOptions): Promise<Stop> {
-  const front = forBinding(new Router(), options.settings);
-  let endpoint: string;
+  const { router: front, endpoint } = options.front ?? (await bindFront(options.settings, options.bind, options.exact));
   let stopWorkers: () => void;
   try {
-    const [first, ...more] = options.exact;
-    endpoint = await bindTo(front, options.settings, options.bind, first);
-    for (const other of more) await bindTo(front, options.settings, other, other);
     stopWorkers = options.workers > 0 ? await serveWithWorkers(front, service, handler, options) : serveEach(front, service, handler);
   } catch (error) {
     closeBinding(front, options.settings);

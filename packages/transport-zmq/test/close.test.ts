@@ -38,9 +38,10 @@ describe('close', () => {
     open.push(a, b);
     const topic = uniqueName('relisted');
     const reader = new Reader(await a.subscribe(topic));
-    const endpoint = directory.publishers()[1]?.endpoint ?? ''; // b's, listed after a's
-    directory.removePublisher(endpoint);
-    directory.addPublisher(endpoint, { confirms: true });
+    const listed = directory.peers()[1]; // b's, listed after a's
+    if (!listed) throw new Error('b is not listed');
+    directory.removePeer(listed);
+    directory.addPeer(listed);
     // Past the time after which a publisher that left without a goodbye is disconnected (linger 0).
     await new Promise((resolve) => setTimeout(resolve, 500 + settle * 2));
     await b.publish(topic, utf8('still here'));

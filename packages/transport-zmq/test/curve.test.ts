@@ -45,12 +45,12 @@ describe('curve', () => {
 
     // The intruders know every endpoint, but not the key pair.
     const [replier] = directory.services('secret.echo');
-    const publishers = directory.publishers().map((p) => p.endpoint);
+    const publishers = directory.peers().flatMap((p) => (p.endpoints.publish ? [p.endpoints.publish] : []));
     const intruders = await Promise.all(
       [undefined, curveKeyPair()].map((keys) => {
         const seen = new Directory();
         seen.addService('secret.echo', replier as string);
-        for (const endpoint of publishers) seen.addPublisher(endpoint);
+        for (const endpoint of publishers) seen.addPeer({ endpoints: { publish: endpoint } });
         return track(createZmqTransport({ directory: seen, curve: keys }));
       }),
     );

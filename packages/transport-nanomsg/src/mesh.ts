@@ -12,7 +12,8 @@
 // a pipe keeps order, so that peer has read everything before it.
 
 import { ConnectionError, nextId } from '@msg/core';
-import type { Directory, Ear, Peer, PeerEndpoints } from './directory.js';
+import type { Directory, Peer, PeerEndpoints } from '@msg/discovery';
+import { type Ear, type Links, linksOf } from './links.js';
 import { NanoSocket, type SocketSettings } from './socket.js';
 import { isFarewell, isProbe } from './wire.js';
 
@@ -34,7 +35,10 @@ export class Mesh {
   /** True while a survey of ours runs: a probe on the SURVEYOR would cancel it. */
   surveying = false;
   readonly #directory: Directory;
+  readonly #links: Links;
   readonly #peer: Peer;
+  #unwatch: (() => void) | undefined;
+  #unlist: (() => void) | undefined;
   readonly #ears: Ear[];
   readonly #respondents = new Set<NanoSocket>();
   readonly #probe: Buffer;
@@ -48,6 +52,7 @@ export class Mesh {
     readonly settings: SocketSettings,
   ) {
     this.#directory = directory;
+    this.#links = linksOf(directory);
     this.endpoints = endpoints;
     this.#probe = Buffer.from(`\u0001${this.id}`, 'latin1');
     this.#farewell = Buffer.from(`\u0002${this.id}`, 'latin1');
@@ -59,13 +64,7 @@ export class Mesh {
       { kind: 'publish', owner: this.id, heard: new Set() },
       { kind: 'bus', owner: this.id, heard: new Set() },
     ];
-    this.#peer = {
-      id: this.id,
-      endpoints,
-      joined: (peer) => this.#link(peer, false),
-      left: (peer) => this.#unlink(peer),
-      probe: () => this.#startProbing(),
-    };
+    this.#peer = { id: this.id, endpoints };
   }
 
   /**
@@ -83,10 +82,16 @@ export class Mesh {
     this.bus.bind(this.endpoints.bus);
     this.subscriber.connect(this.endpoints.publish);
     for (const peer of this.#directory.peers()) this.#link(peer, true);
-    this.#directory.join(this.#peer);
-    for (const ear of this.#ears) this.#directory.addEar(ear);
+    this.#unwatch = this.#directory.watch((change) => {
+      if (change.kind !== 'peer' || change.peer === this.#peer) return;
+      if (change.added) this.#link(change.peer, false);
+      else this.#unlink(change.peer);
+    });
+    this.#links.probers.set(this.id, () => this.#startProbing());
+    this.#unlist = this.#directory.addPeer(this.#peer);
+    for (const ear of this.#ears) this.#links.addEar(ear);
     await this.#until(
-      () => this.#ears.every((ear) => this.#directory.hasHeardAll(ear)) && this.#directory.isHeardByAll(this.id),
+      () => this.#ears.every((ear) => this.#links.hasHeardAll(ear)) && this.#links.isHeardByAll(this.id),
       timeoutMs,
       'this transport',
     );
@@ -96,13 +101,13 @@ export class Mesh {
   async addRespondent(socket: NanoSocket, ear: Ear, timeoutMs: number): Promise<void> {
     this.#respondents.add(socket);
     for (const peer of this.#directory.peers()) if (peer.endpoints.survey) socket.connect(peer.endpoints.survey);
-    this.#directory.addEar(ear);
-    await this.#until(() => this.#directory.hasHeardAll(ear), timeoutMs, 'the respondent');
+    this.#links.addEar(ear);
+    await this.#until(() => this.#links.hasHeardAll(ear), timeoutMs, 'the respondent');
   }
 
   removeRespondent(socket: NanoSocket, ear: Ear): void {
     this.#respondents.delete(socket);
-    this.#directory.removeEar(ear);
+    this.#links.removeEar(ear);
   }
 
   /** Records a probe frame heard by `ear`. */
@@ -110,7 +115,7 @@ export class Mesh {
     const id = frame.toString('latin1', 1);
     if (ear.heard.has(id)) return;
     ear.heard.add(id);
-    this.#directory.notify();
+    this.#links.notify();
   }
 
   /**
@@ -119,7 +124,7 @@ export class Mesh {
    */
   async farewell(timeoutMs: number): Promise<void> {
     // Nobody waits for this transport's own sockets any more: it is closing.
-    for (const ear of this.#ears) this.#directory.removeEar(ear);
+    for (const ear of this.#ears) this.#links.removeEar(ear);
     clearInterval(this.#timer);
     this.#timer = setInterval(() => this.#sendFarewells(), PROBE_INTERVAL_MS);
     this.#sendFarewells();
@@ -129,8 +134,10 @@ export class Mesh {
   close(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
-    for (const ear of this.#ears) this.#directory.removeEar(ear);
-    this.#directory.leave(this.#peer);
+    for (const ear of this.#ears) this.#links.removeEar(ear);
+    this.#unwatch?.();
+    this.#links.probers.delete(this.id);
+    this.#unlist?.();
     this.publisher.close();
     this.subscriber.close();
     this.surveyor.close();
@@ -147,12 +154,17 @@ export class Mesh {
     }
   }
 
-  /** Connects to a peer's broadcast sockets. On a BUS only the newer side connects: one pipe per pair. */
+  /**
+   * Connects to a peer's broadcast sockets. A BUS pipe is two-way, so one side of each pair connects:
+   * always to a native peer, the newer of two transports of this process, the smaller id of two
+   * transports of different processes.
+   */
   #link(peer: Peer, newcomer: boolean): void {
     const { publish, survey, bus } = peer.endpoints;
     if (publish) this.subscriber.connect(publish);
     if (survey) for (const socket of this.#respondents) socket.connect(survey);
-    if (bus && (newcomer || peer.id === undefined)) this.bus.connect(bus);
+    const connects = peer.id === undefined || (peer.origin === undefined ? newcomer : this.id < peer.id);
+    if (bus && connects) this.bus.connect(bus);
   }
 
   #unlink(peer: Peer): void {
@@ -164,12 +176,12 @@ export class Mesh {
 
   /** A peer's farewell: everything it sent to `ear` has been read, and it is no longer heard. */
   #forget(ear: Ear, frame: Buffer): void {
-    if (ear.heard.delete(frame.toString('latin1', 1))) this.#directory.notify();
+    if (ear.heard.delete(frame.toString('latin1', 1))) this.#links.notify();
   }
 
   /** Whether a receiving socket of another transport still hears this one on `kind`. */
   #isHeard(kind: 'publish' | 'bus'): boolean {
-    for (const ear of this.#directory.ears()) if (ear.kind === kind && ear.heard.has(this.id)) return true;
+    for (const ear of this.#links.ears()) if (ear.kind === kind && ear.heard.has(this.id)) return true;
     return false;
   }
 
@@ -188,7 +200,7 @@ export class Mesh {
     let publish = false;
     let survey = false;
     let bus = false;
-    for (const ear of this.#directory.ears()) {
+    for (const ear of this.#links.ears()) {
       if (ear.heard.has(this.id) || (ear.kind === 'bus' && ear.owner === this.id)) continue;
       if (ear.kind === 'publish') publish = true;
       else if (ear.kind === 'survey') survey = true;
@@ -221,7 +233,7 @@ export class Mesh {
         done();
         resolve(false);
       }, timeoutMs);
-      const unwatch = this.#directory.watch(check);
+      const unwatch = this.#links.watch(check);
       const done = () => {
         clearTimeout(timer);
         unwatch();

@@ -13,3 +13,5 @@ export { DEFAULT_BEACON, udpBeacon } from './beacon.js';
 export type { BeaconOptions } from './beacon.js';
 export { beaconFor, discoveryFromUrl, discoveryOf, useDiscovery } from './use.js';
 export type { DiscoveryConfig } from './use.js';
+export { DISCOVERY_TOPIC, serveDiscovery, surveyMeeting } from './survey.js';
+export type { DiscoveryNode, DiscoveryNodeOptions } from './survey.js';

@@ -14,12 +14,11 @@ import {
   type Transport,
   type TransportFactory,
   InvalidArgumentError,
-  UnsupportedError,
   createTransport,
   registerTransport,
 } from '@msg/core';
 import {
-  type Directory,
+  Directory,
   type DiscoveryConfig,
   type EndpointOptions,
   type Meeting,
@@ -30,6 +29,7 @@ import {
   endpointsUrl as familyUrl,
   patternOf,
   sharedDirectory,
+  surveyMeeting,
   useDiscovery,
 } from '@msg/discovery';
 import { Bus } from './bus.js';
@@ -218,7 +218,7 @@ export async function createNanomsgTransport(options: NanomsgOptions = {}): Prom
   try {
     replier = bindGiven(given, mesh, settings);
     const surveys = new Surveys(mesh, wire);
-    if (options.discovery) undiscover = await useDiscovery(directory, 'nanomsg', options.discovery, () => meetings(options.discovery as DiscoveryConfig, listen));
+    if (options.discovery) undiscover = await useDiscovery(directory, 'nanomsg', options.discovery, () => meetings(options.discovery as DiscoveryConfig, listen, options));
     await mesh.start(linkTimeoutMs, { publish: (frame) => pubsub.received(frame), bus: (frame) => bus.received(frame) });
     const requests = new Requests(directory, settings, wire, options.maxInFlight ?? 64);
     const backendOptions = { ...options, directory, listen, linkTimeoutMs };
@@ -245,10 +245,15 @@ function bindGiven(given: GivenEndpoints, mesh: Mesh, settings: SocketSettings):
   return undefined;
 }
 
-function meetings(config: DiscoveryConfig, listen: string): Meeting[] {
+/**
+ * Beacons, or a member of the discovery nodes: a transport of its own, outside any shared directory,
+ * whose respondent connects to their SURVEYOR endpoints.
+ */
+function meetings(config: DiscoveryConfig, listen: string, options: NanomsgOptions): Meeting[] {
   const host = listen.startsWith('tcp://') ? listen.slice('tcp://'.length).replace(/\/$/, '') : undefined;
   if (config.via === 'udp') return [beaconFor(config, host)];
-  throw new UnsupportedError('nanomsg: discovery through discovery nodes is not available yet; use { via: "udp" }');
+  const connect = [...config.via];
+  return [surveyMeeting(() => createNanomsgTransport({ listen, bufferBytes: options.bufferBytes, directory: new Directory(), endpoints: { connect } }))];
 }
 
 /**

@@ -1,9 +1,9 @@
 // The ZeroMQ transport: brokerless. Each transport binds its own sockets and finds its peers through
 // a shared Directory (see directory.ts); the patterns live in reqrep.ts, pubsub.ts, survey.ts, bus.ts.
 
-import { type Capabilities, type MsgError, type Transport, type TransportFactory, UnsupportedError, createTransport, nextId, registerTransport, toMsgError } from '@msg/core';
+import { type Capabilities, type MsgError, type Transport, type TransportFactory, createTransport, nextId, registerTransport, toMsgError } from '@msg/core';
 import {
-  type Directory,
+  Directory,
   type DiscoveryConfig,
   type EndpointOptions,
   type Meeting,
@@ -14,6 +14,7 @@ import {
   endpointsUrl as familyUrl,
   patternOf,
   sharedDirectory as familyDirectory,
+  surveyMeeting,
   useDiscovery,
 } from '@msg/discovery';
 import { ZmqBackend } from './backend.js';
@@ -140,7 +141,7 @@ export async function createZmqTransport(options: ZmqOptions = {}): Promise<ZmqT
   let undiscover: () => Promise<void> = async () => undefined;
   try {
     front = await bindGiven(endpoints, publishing, settings, bind);
-    if (options.discovery) undiscover = await useDiscovery(directory, 'zmq', options.discovery, () => meetings(options.discovery as DiscoveryConfig, bind));
+    if (options.discovery) undiscover = await useDiscovery(directory, 'zmq', options.discovery, () => meetings(options.discovery as DiscoveryConfig, bind, options));
   } catch (error) {
     if (front) closeBinding(front.router, settings);
     publishing.close();
@@ -181,10 +182,15 @@ async function bindGiven(endpoints: GivenEndpoints, publishing: Publishing, sett
   return undefined;
 }
 
-function meetings(config: DiscoveryConfig, bind: string): Meeting[] {
+/**
+ * Beacons, or a member of the discovery nodes: a transport of its own, outside any shared directory,
+ * that connects to their endpoints and answers their surveys.
+ */
+function meetings(config: DiscoveryConfig, bind: string, options: ZmqOptions): Meeting[] {
   const host = bind.startsWith('tcp://') ? bind.slice('tcp://'.length).replace(/:\d+$/, '') : undefined;
   if (config.via === 'udp') return [beaconFor(config, host)];
-  throw new UnsupportedError('zmq: discovery through discovery nodes is not available yet; use { via: "udp" }');
+  const connect = [...config.via];
+  return [surveyMeeting(() => createZmqTransport({ bind, curve: options.curve, guard: options.guard, onError: options.onError, directory: new Directory(), endpoints: { connect } }))];
 }
 
 function warnOnce(): (error: MsgError) => void {

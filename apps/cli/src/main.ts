@@ -3,7 +3,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT, UsageError, fail } from './exit.js';
 import { FORMATS, type Format } from './format.js';
-import { TRANSPORTS, open } from './transports.js';
+import { type Pattern, TRANSPORTS, open } from './transports.js';
 import { type VerbOptions, bus, pub, req, serve, sub, survey } from './verbs.js';
 
 function positiveInt(value: string): number {
@@ -17,10 +17,15 @@ interface CliOptions extends Omit<VerbOptions, 'format'> {
   url?: string;
   bind: string[];
   connect: string[];
+  discovery?: string;
+  pattern?: Pattern;
   format: Format;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** The pattern each verb binds for: its --bind endpoints listen from the start. */
+const PATTERNS: Record<string, Pattern | undefined> = { rep: 'reply', pub: 'publish', survey: 'survey', bus: 'bus' };
 
 function verb(program: Command, name: string, summary: string, target: 'service' | 'topic', run: (options: CliOptions) => Promise<void>) {
   const command = program
@@ -30,6 +35,7 @@ function verb(program: Command, name: string, summary: string, target: 'service'
     .option('--url <url>', 'where to connect (default: the transport\'s local server)')
     .option('--bind <endpoint>', 'brokerless transports: an endpoint to bind (repeatable)', collect, [])
     .option('--connect <endpoint>', 'brokerless transports: an endpoint to connect to (repeatable)', collect, [])
+    .option('--discovery <how>', 'brokerless transports: udp (the default without endpoints), udp://GROUP:PORT, or discovery nodes EP,EP; the secret is MSG_DISCOVERY_SECRET')
     .addOption(new Option('--format <format>', 'how received messages are printed').choices(FORMATS).default('text'))
     .option('--data <text>', 'the payload')
     .option('--file <path>', 'the payload, read from a file')
@@ -44,7 +50,7 @@ function verb(program: Command, name: string, summary: string, target: 'service'
   else command.requiredOption('--topic <name>', name === 'bus' ? 'the bus group' : 'the topic');
   command.action(async (options: CliOptions) => {
     if (options.echo && options.reply !== undefined) throw new UsageError('give --echo or --reply, not both');
-    await run(options);
+    await run({ ...options, pattern: PATTERNS[name] });
   });
 }
 

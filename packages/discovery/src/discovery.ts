@@ -163,6 +163,8 @@ export class Discovery {
       return;
     }
     this.#update(announcement, known);
+    // A node heard for the first time has just started, most likely: tell it now rather than at the next heartbeat.
+    if (!known) this.#announceSoon();
   }
 
   #update(announcement: Announcement, known: Known | undefined): void {

@@ -1,7 +1,7 @@
 // Discovery as the adapters take it: one option (or URL parameter) naming how nodes meet, and one
 // Discovery per directory, started by the first transport that asks and closed with the last.
 
-import { InvalidArgumentError, type MsgError } from '@msg/core';
+import { InvalidArgumentError, type MsgError, NoRespondersError, type RequestCall } from '@msg/core';
 import { type BeaconOptions, udpBeacon } from './beacon.js';
 import type { Directory } from './directory.js';
 import { Discovery, type Meeting } from './discovery.js';
@@ -25,11 +25,16 @@ interface Running {
 
 const running = new WeakMap<Directory, Running>();
 
-/**
- * Starts discovery on `directory` unless it runs already (the first transport's config is kept), and
- * returns the function that stops it once every transport that asked has called it.
- */
-export async function useDiscovery(directory: Directory, family: string, config: DiscoveryConfig, meetings: () => Meeting[]): Promise<() => Promise<void>> {
+/** A transport's share of the discovery running on its directory. */
+export interface Discovering {
+  /** Milliseconds within which every live node announces itself: how long a request waits for a replier to be found. */
+  readonly intervalMs: number;
+  /** Stops discovery once every transport that asked has called it. */
+  release(): Promise<void>;
+}
+
+/** Starts discovery on `directory` unless it runs already (the first transport's config is kept). */
+export async function useDiscovery(directory: Directory, family: string, config: DiscoveryConfig, meetings: () => Meeting[]): Promise<Discovering> {
   let run = running.get(directory);
   if (!run) {
     const discovery = new Discovery(directory, { family, secret: config.secret, intervalMs: config.intervalMs, expiryMs: config.expiryMs, onError: config.onError, meetings: meetings() });
@@ -48,13 +53,38 @@ export async function useDiscovery(directory: Directory, family: string, config:
     throw error;
   }
   let released = false;
-  return async () => {
-    if (released) return;
-    released = true;
-    if (--mine.users > 0) return;
-    if (running.get(directory) === mine) running.delete(directory);
-    await discovery.close();
+  return {
+    intervalMs: discovery.intervalMs,
+    async release() {
+      if (released) return;
+      released = true;
+      if (--mine.users > 0) return;
+      if (running.get(directory) === mine) running.delete(directory);
+      await discovery.close();
+    },
   };
+}
+
+/**
+ * Holds a request for a service nobody is known to serve yet until a replier is found (then `send`
+ * runs) or `ms` pass (then NoRespondersError): a node that just started has not heard everyone yet.
+ */
+export function holdRequest(directory: Directory, call: RequestCall, ms: number, send: () => void): void {
+  const service = call.message.subject;
+  const stop = () => {
+    clearTimeout(timer);
+    unwatch();
+  };
+  const timer = setTimeout(() => {
+    stop();
+    call.reject(new NoRespondersError(service));
+  }, ms);
+  const unwatch = directory.watch((change) => {
+    if (change.kind !== 'service' || !change.added || change.name !== service) return;
+    stop();
+    if (!call.done) send();
+  });
+  call.onCancel(stop);
 }
 
 /** The Discovery running on `directory`, if any: its node id and what it rejected. */

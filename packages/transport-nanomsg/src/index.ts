@@ -19,6 +19,7 @@ import {
 } from '@msg/core';
 import {
   Directory,
+  type Discovering,
   type DiscoveryConfig,
   type EndpointOptions,
   type Meeting,
@@ -30,6 +31,7 @@ import {
   patternOf,
   sharedDirectory,
   surveyMeeting,
+  holdRequest,
   useDiscovery,
 } from '@msg/discovery';
 import { Bus } from './bus.js';
@@ -134,12 +136,15 @@ class NanomsgBackend implements Backend {
     readonly given: GivenEndpoints,
     /** The REP socket bound at creation on the given endpoints (pattern `reply`), for the first reply. */
     public replier: Bound | undefined,
-    readonly undiscover: () => Promise<void>,
+    /** The discovery this transport takes part in, if any. */
+    readonly discovering: Discovering | undefined,
   ) {}
 
   request(call: RequestCall): void {
     this.given.asRepliers(call.message.subject);
-    this.requests.request(call);
+    const { directory } = this.options;
+    if (this.discovering && directory.services(call.message.subject).length === 0) holdRequest(directory, call, this.discovering.intervalMs, () => this.requests.request(call));
+    else this.requests.request(call);
   }
 
   async reply(service: string, serve: Serve): Promise<Stop> {
@@ -188,7 +193,7 @@ class NanomsgBackend implements Backend {
   async close(): Promise<void> {
     this.requests.close();
     this.replier?.socket.close();
-    await this.undiscover();
+    await this.discovering?.release();
     // Bounded: past it, a peer that has not read what this transport sent last loses it.
     await this.mesh.farewell(FAREWELL_TIMEOUT_MS);
     this.mesh.close();
@@ -214,19 +219,19 @@ export async function createNanomsgTransport(options: NanomsgOptions = {}): Prom
   const bus = new Bus(mesh, wire);
   const given = new GivenEndpoints(directory, options.endpoints);
   let replier: Bound | undefined;
-  let undiscover: () => Promise<void> = async () => undefined;
+  let discovering: Discovering | undefined;
   try {
     replier = bindGiven(given, mesh, settings);
     const surveys = new Surveys(mesh, wire);
-    if (options.discovery) undiscover = await useDiscovery(directory, 'nanomsg', options.discovery, () => meetings(options.discovery as DiscoveryConfig, listen, options));
+    if (options.discovery) discovering = await useDiscovery(directory, 'nanomsg', options.discovery, () => meetings(options.discovery as DiscoveryConfig, listen, options));
     await mesh.start(linkTimeoutMs, { publish: (frame) => pubsub.received(frame), bus: (frame) => bus.received(frame) });
     const requests = new Requests(directory, settings, wire, options.maxInFlight ?? 64);
     const backendOptions = { ...options, directory, listen, linkTimeoutMs };
-    return createTransport(new NanomsgBackend(capabilities, backendOptions, settings, mesh, requests, pubsub, surveys, bus, given, replier, undiscover));
+    return createTransport(new NanomsgBackend(capabilities, backendOptions, settings, mesh, requests, pubsub, surveys, bus, given, replier, discovering));
   } catch (error) {
     replier?.socket.close();
     mesh.close();
-    await undiscover();
+    await discovering?.release();
     throw error;
   }
 }

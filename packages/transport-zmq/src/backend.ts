@@ -2,7 +2,7 @@
 
 import type { Backend, BusLink, Deliver, Message, RequestCall, Serve, Stop } from '@msg/core';
 import { join } from './bus.js';
-import type { Directory, GivenEndpoints } from '@msg/discovery';
+import { type Directory, type Discovering, type GivenEndpoints, holdRequest } from '@msg/discovery';
 import { type Publishing, type Subscriptions, publishFrames, subscribe } from './pubsub.js';
 import { type Front, type Requester, serve } from './reqrep.js';
 import { type SocketSettings, closeBinding } from './sockets.js';
@@ -21,8 +21,8 @@ export interface Parts {
   publishing: Publishing;
   /** Lists nothing once called: this transport's publisher leaves the directory. */
   unlist: () => void;
-  /** Stops announcing this transport, when it was the last of its directory to use discovery. */
-  undiscover: () => Promise<void>;
+  /** The discovery this transport takes part in, if any. */
+  discovering: Discovering | undefined;
   subscriptions: Subscriptions;
   requester: Requester;
   surveys: Surveys;
@@ -42,8 +42,10 @@ export class ZmqBackend implements Backend {
   }
 
   request(call: RequestCall): void {
-    this.#parts.endpoints.asRepliers(call.message.subject);
-    this.#parts.requester.request(call);
+    const { endpoints, requester, directory, discovering } = this.#parts;
+    endpoints.asRepliers(call.message.subject);
+    if (discovering && directory.services(call.message.subject).length === 0) holdRequest(directory, call, discovering.intervalMs, () => requester.request(call));
+    else requester.request(call);
   }
 
   reply(service: string, handler: Serve): Promise<Stop> {
@@ -93,9 +95,9 @@ export class ZmqBackend implements Backend {
   }
 
   async close(): Promise<void> {
-    const { publishing, subscriptions, requester, surveys, answers, settings, front, unlist, undiscover } = this.#parts;
+    const { publishing, subscriptions, requester, surveys, answers, settings, front, unlist, discovering } = this.#parts;
     unlist();
-    await undiscover();
+    await discovering?.release();
     if (front) closeBinding(front.router, settings);
     requester.close();
     answers.close();

@@ -4,6 +4,7 @@
 import { type Capabilities, type MsgError, type Transport, type TransportFactory, createTransport, nextId, registerTransport, toMsgError } from '@msg/core';
 import {
   Directory,
+  type Discovering,
   type DiscoveryConfig,
   type EndpointOptions,
   type Meeting,
@@ -138,10 +139,10 @@ export async function createZmqTransport(options: ZmqOptions = {}): Promise<ZmqT
   }
   const endpoints = new GivenEndpoints(directory, options.endpoints);
   let front: Front | undefined;
-  let undiscover: () => Promise<void> = async () => undefined;
+  let discovering: Discovering | undefined;
   try {
     front = await bindGiven(endpoints, publishing, settings, bind);
-    if (options.discovery) undiscover = await useDiscovery(directory, 'zmq', options.discovery, () => meetings(options.discovery as DiscoveryConfig, bind, options));
+    if (options.discovery) discovering = await useDiscovery(directory, 'zmq', options.discovery, () => meetings(options.discovery as DiscoveryConfig, bind, options));
   } catch (error) {
     if (front) closeBinding(front.router, settings);
     publishing.close();
@@ -159,7 +160,7 @@ export async function createZmqTransport(options: ZmqOptions = {}): Promise<ZmqT
     endpoints,
     front,
     unlist,
-    undiscover,
+    discovering,
     publishing,
     subscriptions: new Subscriptions(settings, directory, options.confirmTimeout ?? 2000, id),
     requester: new Requester(directory, settings),

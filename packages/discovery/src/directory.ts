@@ -120,3 +120,28 @@ export function sharedDirectory(family: string, name = 'default'): Directory {
   }
   return directory;
 }
+
+/**
+ * Whether the directories agree, each taken as one node: every one lists, as learnt from the others,
+ * exactly the transports and services the others serve themselves. Nodes that have all met and
+ * heard each other's latest announcement.
+ */
+export function inSync(directories: readonly Directory[]): boolean {
+  const ownPeers = directories.map((d) => d.peers().flatMap((p) => (p.id !== undefined && p.origin === undefined ? [p.id] : [])));
+  const ownServices = directories.map((d) => [...d.entries()].flatMap(([name, s]) => (s.origin === undefined ? [`${name}\n${s.endpoint}`] : [])));
+  return directories.every((d, i) => {
+    const learntPeers = d.peers().flatMap((p) => (p.id !== undefined && p.origin !== undefined && p.origin !== GIVEN_ORIGIN ? [p.id] : []));
+    const learntServices = [...d.entries()].flatMap(([name, s]) => (s.origin !== undefined && s.origin !== GIVEN_ORIGIN ? [`${name}\n${s.endpoint}`] : []));
+    const otherPeers = ownPeers.filter((_, j) => j !== i).flat();
+    const otherServices = ownServices.filter((_, j) => j !== i).flat();
+    return sameSet(learntPeers, otherPeers) && sameSet(learntServices, otherServices);
+  });
+}
+
+/** The origin of entries given by hand (see given.ts): neither this node's nor learnt. */
+export const GIVEN_ORIGIN = 'given';
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  const set = new Set(a);
+  return set.size === new Set(b).size && b.every((x) => set.has(x));
+}

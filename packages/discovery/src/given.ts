@@ -5,7 +5,7 @@
 
 import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError } from '@msg/core';
-import type { Directory, PeerEndpoints } from './directory.js';
+import { type Directory, GIVEN_ORIGIN, type PeerEndpoints } from './directory.js';
 
 export type Pattern = 'reply' | 'publish' | 'survey' | 'bus';
 
@@ -24,7 +24,7 @@ export interface EndpointOptions {
 
 const NONE: readonly string[] = Object.freeze([]);
 /** The origin of a directory entry given by hand: never announced, it is not this node's. */
-export const GIVEN = 'given';
+export const GIVEN = GIVEN_ORIGIN;
 
 export class GivenEndpoints {
   readonly pattern: Pattern | undefined;

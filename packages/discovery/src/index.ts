@@ -1,7 +1,7 @@
 // Discovery for the brokerless transports: the name directory they share, signed announcements of
 // what each node serves, and the two ways nodes meet (UDP beacons, a survey by discovery nodes).
 
-export { Directory, sharedDirectory } from './directory.js';
+export { Directory, inSync, sharedDirectory } from './directory.js';
 export type { DirectoryChange, Peer, PeerEndpoints } from './directory.js';
 export { GIVEN, GivenEndpoints, endpointsUrl, patternOf } from './given.js';
 export type { EndpointOptions, Pattern } from './given.js';
@@ -15,3 +15,4 @@ export { beaconFor, discoveryFromUrl, discoveryOf, holdRequest, useDiscovery } f
 export type { Discovering, DiscoveryConfig } from './use.js';
 export { DISCOVERY_TOPIC, serveDiscovery, surveyMeeting } from './survey.js';
 export type { DiscoveryNode, DiscoveryNodeOptions } from './survey.js';
+export { separateNodes } from './separate.js';

@@ -10,6 +10,12 @@
 // A closing transport therefore sends a farewell (0x02 + its id) on PUB and BUS, after everything it
 // sent there, and waits until every receiving socket that heard its probe has read the farewell:
 // a pipe keeps order, so that peer has read everything before it.
+//
+// Transports of other processes, found by discovery, cannot tell this one what they heard. So while
+// the directory lists any, every transport also probes at a slower pace for as long as it lives, and
+// what receives (creating a transport, subscribe, respond, join) waits a bounded time until its
+// socket has heard every such peer: a link to a peer that died but is still listed cannot be proven.
+// On close a transport linked to such peers lingers a moment for them to read what it sent last.
 
 import { ConnectionError, nextId } from '@msg/core';
 import type { Directory, Peer, PeerEndpoints } from '@msg/discovery';
@@ -18,6 +24,12 @@ import { NanoSocket, type SocketSettings } from './socket.js';
 import { isFarewell, isProbe } from './wire.js';
 
 const PROBE_INTERVAL_MS = 10;
+/** Probes for the transports of other processes, which never say they heard. */
+const REMOTE_PROBE_INTERVAL_MS = 50;
+/** How long a receiving socket waits to hear the transports of other processes (see above). */
+export const REMOTE_WAIT_MS = 500;
+/** How long close waits, after its farewell, for the transports of other processes to read it. */
+const REMOTE_LINGER_MS = 200;
 /** How long close waits for its peers to read its farewell (see above). */
 export const FAREWELL_TIMEOUT_MS = 1000;
 /** Frames read per poll callback, so that a flood cannot starve the rest of the event loop. */
@@ -45,6 +57,8 @@ export class Mesh {
   readonly #farewell: Buffer;
   /** Sends probes until every link is proven, or, once closing, farewells until every peer read one. */
   #timer: NodeJS.Timeout | undefined;
+  /** Probes while the directory lists transports of other processes. */
+  #remoteTimer: NodeJS.Timeout | undefined;
 
   constructor(
     directory: Directory,
@@ -86,7 +100,9 @@ export class Mesh {
       if (change.kind !== 'peer' || change.peer === this.#peer) return;
       if (change.added) this.#link(change.peer, false);
       else this.#unlink(change.peer);
+      this.#probeRemotes();
     });
+    this.#probeRemotes();
     this.#links.probers.set(this.id, () => this.#startProbing());
     this.#unlist = this.#directory.addPeer(this.#peer);
     for (const ear of this.#ears) this.#links.addEar(ear);
@@ -95,6 +111,44 @@ export class Mesh {
       timeoutMs,
       'this transport',
     );
+    await this.hearRemotes(...this.#ears);
+  }
+
+  /** Resolves once each ear (by default this transport's own SUB and BUS) has heard every transport of other processes, or after REMOTE_WAIT_MS. */
+  async hearRemotes(...ears: Ear[]): Promise<void> {
+    const listening = ears.length > 0 ? ears : this.#ears;
+    await this.#whenTrue(() => listening.every((ear) => this.#heardRemotes(ear)), REMOTE_WAIT_MS);
+  }
+
+  /** The ear of this transport's SUB (`publish`) or BUS socket. */
+  ear(kind: 'publish' | 'bus'): Ear {
+    return this.#ears.find((ear) => ear.kind === kind) as Ear;
+  }
+
+  #heardRemotes(ear: Ear): boolean {
+    for (const peer of this.#directory.peers()) {
+      if (peer.id === undefined || peer.origin === undefined || peer.endpoints[ear.kind] === undefined) continue;
+      if (!ear.heard.has(peer.id)) return false;
+    }
+    return true;
+  }
+
+  #hasRemotes(): boolean {
+    return this.#directory.peers().some((peer) => peer.id !== undefined && peer.origin !== undefined);
+  }
+
+  #probeRemotes(): void {
+    const wanted = this.#hasRemotes() && !this.publisher.closed;
+    if (wanted && !this.#remoteTimer) {
+      this.#remoteTimer = setInterval(() => {
+        this.publisher.send(this.#probe);
+        this.bus.send(this.#probe);
+        if (!this.surveying) this.surveyor.send(this.#probe);
+      }, REMOTE_PROBE_INTERVAL_MS);
+    } else if (!wanted && this.#remoteTimer) {
+      clearInterval(this.#remoteTimer);
+      this.#remoteTimer = undefined;
+    }
   }
 
   /** Connects a RESPONDENT socket to every SURVEYOR and resolves once each has been heard. */
@@ -103,6 +157,7 @@ export class Mesh {
     for (const peer of this.#directory.peers()) if (peer.endpoints.survey) socket.connect(peer.endpoints.survey);
     this.#links.addEar(ear);
     await this.#until(() => this.#links.hasHeardAll(ear), timeoutMs, 'the respondent');
+    await this.hearRemotes(ear);
   }
 
   removeRespondent(socket: NanoSocket, ear: Ear): void {
@@ -129,11 +184,14 @@ export class Mesh {
     this.#timer = setInterval(() => this.#sendFarewells(), PROBE_INTERVAL_MS);
     this.#sendFarewells();
     await this.#whenTrue(() => !this.#isHeard('publish') && !this.#isHeard('bus'), timeoutMs);
+    if (this.#hasRemotes()) await new Promise((resolve) => setTimeout(resolve, REMOTE_LINGER_MS));
   }
 
   close(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    clearInterval(this.#remoteTimer);
+    this.#remoteTimer = undefined;
     for (const ear of this.#ears) this.#links.removeEar(ear);
     this.#unwatch?.();
     this.#links.probers.delete(this.id);

@@ -11,7 +11,7 @@ export { MAX_PACKET, open, seal } from './record.js';
 export type { Announcement } from './record.js';
 export { DEFAULT_BEACON, udpBeacon } from './beacon.js';
 export type { BeaconOptions } from './beacon.js';
-export { beaconFor, discoveryFromUrl, discoveryOf, holdRequest, useDiscovery } from './use.js';
+export { discoveryFromUrl, discoveryOf, meetingsFor, sendWhenServed, useDiscovery } from './use.js';
 export type { Discovering, DiscoveryConfig } from './use.js';
 export { DISCOVERY_TOPIC, serveDiscovery, surveyMeeting } from './survey.js';
 export type { DiscoveryNode, DiscoveryNodeOptions } from './survey.js';

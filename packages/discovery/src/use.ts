@@ -1,10 +1,12 @@
 // Discovery as the adapters take it: one option (or URL parameter) naming how nodes meet, and one
 // Discovery per directory, started by the first transport that asks and closed with the last.
 
-import { InvalidArgumentError, type MsgError, NoRespondersError, type RequestCall } from '@msg/core';
+import { InvalidArgumentError, type MsgError, NoRespondersError, type RequestCall, type Transport } from '@msg/core';
+import { isIPv4 } from 'node:net';
 import { type BeaconOptions, udpBeacon } from './beacon.js';
 import type { Directory } from './directory.js';
 import { Discovery, type Meeting } from './discovery.js';
+import { surveyMeeting } from './survey.js';
 
 export interface DiscoveryConfig {
   /** `udp`: beacons on the local network. Or the endpoints of discovery nodes, which survey their members. */
@@ -66,11 +68,13 @@ export async function useDiscovery(directory: Directory, family: string, config:
 }
 
 /**
- * Holds a request for a service nobody is known to serve yet until a replier is found (then `send`
- * runs) or `ms` pass (then NoRespondersError): a node that just started has not heard everyone yet.
+ * Sends a request (`send`) now when its service is listed or discovery is off; else holds it until a
+ * replier is found or one heartbeat passes (then NoRespondersError): a node that just started has
+ * not heard everyone yet.
  */
-export function holdRequest(directory: Directory, call: RequestCall, ms: number, send: () => void): void {
+export function sendWhenServed(directory: Directory, discovering: Discovering | undefined, call: RequestCall, send: () => void): void {
   const service = call.message.subject;
+  if (!discovering || directory.services(service).length > 0) return send();
   const stop = () => {
     clearTimeout(timer);
     unwatch();
@@ -78,7 +82,7 @@ export function holdRequest(directory: Directory, call: RequestCall, ms: number,
   const timer = setTimeout(() => {
     stop();
     call.reject(new NoRespondersError(service));
-  }, ms);
+  }, discovering.intervalMs);
   const unwatch = directory.watch((change) => {
     if (change.kind !== 'service' || !change.added || change.name !== service) return;
     stop();
@@ -92,10 +96,19 @@ export async function discoveryOf(directory: Directory): Promise<Discovery | und
   return running.get(directory)?.started.catch(() => undefined);
 }
 
-/** Beacons for `config`, going out on `host` (the transport's bind host) unless an interface is given. */
-export function beaconFor(config: DiscoveryConfig, host: string | undefined): Meeting {
-  const local = config.beacon?.interface ?? (host && /^\d+\.\d+\.\d+\.\d+$/.test(host) && host !== '0.0.0.0' ? host : undefined);
-  return udpBeacon({ ...config.beacon, interface: local });
+/**
+ * How a transport binding on `base` (`tcp://HOST`, `ipc://...`) meets the others for `config`:
+ * beacons out of HOST's interface (unless the config names one), or a member of the discovery nodes
+ * through the transport that `join` creates, connected to their endpoints.
+ */
+export function meetingsFor(config: DiscoveryConfig, base: string, join: (endpoints: string[]) => Promise<Transport>): Meeting[] {
+  if (config.via !== 'udp') {
+    const endpoints = [...config.via];
+    return [surveyMeeting(() => join(endpoints))];
+  }
+  const host = base.startsWith('tcp://') ? base.slice('tcp://'.length).replace(/(:\d+)?\/?$/, '') : undefined;
+  const local = config.beacon?.interface ?? (host && isIPv4(host) && host !== '0.0.0.0' ? host : undefined);
+  return [udpBeacon({ ...config.beacon, interface: local })];
 }
 
 /**

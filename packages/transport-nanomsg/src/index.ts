@@ -25,13 +25,12 @@ import {
   type Meeting,
   type Pattern,
   GivenEndpoints,
-  beaconFor,
   discoveryFromUrl,
   endpointsUrl as familyUrl,
   patternOf,
   sharedDirectory,
-  surveyMeeting,
-  holdRequest,
+  meetingsFor,
+  sendWhenServed,
   useDiscovery,
 } from '@msg/discovery';
 import { Bus } from './bus.js';
@@ -142,9 +141,7 @@ class NanomsgBackend implements Backend {
 
   request(call: RequestCall): void {
     this.given.asRepliers(call.message.subject);
-    const { directory } = this.options;
-    if (this.discovering && directory.services(call.message.subject).length === 0) holdRequest(directory, call, this.discovering.intervalMs, () => this.requests.request(call));
-    else this.requests.request(call);
+    sendWhenServed(this.options.directory, this.discovering, call, () => this.requests.request(call));
   }
 
   async reply(service: string, serve: Serve): Promise<Stop> {
@@ -250,15 +247,9 @@ function bindGiven(given: GivenEndpoints, mesh: Mesh, settings: SocketSettings):
   return undefined;
 }
 
-/**
- * Beacons, or a member of the discovery nodes: a transport of its own, outside any shared directory,
- * whose respondent connects to their SURVEYOR endpoints.
- */
+/** A member of the discovery nodes is a transport of its own, outside any shared directory, whose respondent connects to their SURVEYORs. */
 function meetings(config: DiscoveryConfig, listen: string, options: NanomsgOptions): Meeting[] {
-  const host = listen.startsWith('tcp://') ? listen.slice('tcp://'.length).replace(/\/$/, '') : undefined;
-  if (config.via === 'udp') return [beaconFor(config, host)];
-  const connect = [...config.via];
-  return [surveyMeeting(() => createNanomsgTransport({ listen, bufferBytes: options.bufferBytes, directory: new Directory(), endpoints: { connect } }))];
+  return meetingsFor(config, listen, (connect) => createNanomsgTransport({ listen, bufferBytes: options.bufferBytes, directory: new Directory(), endpoints: { connect } }));
 }
 
 /**

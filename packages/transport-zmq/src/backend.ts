@@ -2,7 +2,7 @@
 
 import type { Backend, BusLink, Deliver, Message, RequestCall, Serve, Stop } from '@msg/core';
 import { join } from './bus.js';
-import { type Directory, type Discovering, type GivenEndpoints, holdRequest } from '@msg/discovery';
+import { type Directory, type Discovering, type GivenEndpoints, sendWhenServed } from '@msg/discovery';
 import { type Publishing, type Subscriptions, publishFrames, subscribe } from './pubsub.js';
 import { type Front, type Requester, serve } from './reqrep.js';
 import { type SocketSettings, closeBinding } from './sockets.js';
@@ -44,8 +44,7 @@ export class ZmqBackend implements Backend {
   request(call: RequestCall): void {
     const { endpoints, requester, directory, discovering } = this.#parts;
     endpoints.asRepliers(call.message.subject);
-    if (discovering && directory.services(call.message.subject).length === 0) holdRequest(directory, call, discovering.intervalMs, () => requester.request(call));
-    else requester.request(call);
+    sendWhenServed(directory, discovering, call, () => requester.request(call));
   }
 
   reply(service: string, handler: Serve): Promise<Stop> {

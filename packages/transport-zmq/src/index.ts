@@ -10,12 +10,11 @@ import {
   type Meeting,
   type Pattern,
   GivenEndpoints,
-  beaconFor,
   discoveryFromUrl,
   endpointsUrl as familyUrl,
   patternOf,
   sharedDirectory as familyDirectory,
-  surveyMeeting,
+  meetingsFor,
   useDiscovery,
 } from '@msg/discovery';
 import { ZmqBackend } from './backend.js';
@@ -183,15 +182,9 @@ async function bindGiven(endpoints: GivenEndpoints, publishing: Publishing, sett
   return undefined;
 }
 
-/**
- * Beacons, or a member of the discovery nodes: a transport of its own, outside any shared directory,
- * that connects to their endpoints and answers their surveys.
- */
+/** A member of the discovery nodes is a transport of its own, outside any shared directory, as secure as this one. */
 function meetings(config: DiscoveryConfig, bind: string, options: ZmqOptions): Meeting[] {
-  const host = bind.startsWith('tcp://') ? bind.slice('tcp://'.length).replace(/:\d+$/, '') : undefined;
-  if (config.via === 'udp') return [beaconFor(config, host)];
-  const connect = [...config.via];
-  return [surveyMeeting(() => createZmqTransport({ bind, curve: options.curve, guard: options.guard, onError: options.onError, directory: new Directory(), endpoints: { connect } }))];
+  return meetingsFor(config, bind, (connect) => createZmqTransport({ bind, curve: options.curve, guard: options.guard, onError: options.onError, directory: new Directory(), endpoints: { connect } }));
 }
 
 function warnOnce(): (error: MsgError) => void {

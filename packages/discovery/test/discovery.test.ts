@@ -1,6 +1,7 @@
 // Discovery on real UDP sockets on loopback: two nodes with directories of their own meet by beacon,
 // learn each other's names, forget on goodbye or silence, and ignore a stranger's packets.
 import { spawn, spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@msg/conformance';
 import { createRequire } from 'node:module';
@@ -119,6 +120,36 @@ describe('discovery over UDP beacons on loopback', () => {
     stranger.directory.addService('echo', 'tcp://127.0.0.1:6666');
     await until(() => a.discovery.rejected >= 2);
     expect(a.directory.services('echo')).toEqual([]);
+  });
+
+  it('garbage and replayed records sent to the beacon port change nothing and are counted, and nobody throws', async () => {
+    const port = await freePort();
+    const a = await node(port);
+    const sender = createSocket({ type: 'udp4', reuseAddr: true });
+    const send = (packet: Buffer) => new Promise<void>((resolve, reject) => sender.send(packet, port, '239.255.77.77', (error) => (error ? reject(error) : resolve())));
+    try {
+      sender.bind(0, '127.0.0.1');
+      await new Promise((resolve) => sender.once('listening', resolve));
+      sender.setMulticastInterface('127.0.0.1');
+      for (const garbage of [Buffer.alloc(0), Buffer.from('MSGD'), Buffer.alloc(1000, 0xff), Buffer.from('MSGD\u0001' + 'x'.repeat(40))]) await send(garbage);
+      await until(() => a.discovery.rejected >= 3);
+      const secret = Buffer.from('test secret');
+      const record = (seq: number, endpoint: string) => seal({ node: 'replayed', family: 'zmq', seq, expiry: 5000, bye: false, services: [['echo', endpoint]], peers: [] }, secret);
+      const listed: string[] = [];
+      a.directory.watch((change) => {
+        if (change.kind === 'service' && change.added) listed.push(change.endpoint);
+      });
+      await send(record(5, 'tcp://127.0.0.1:5'));
+      await until(() => a.directory.services('echo').length === 1);
+      await send(record(3, 'tcp://127.0.0.1:3'));
+      await send(record(5, 'tcp://127.0.0.1:55'));
+      await send(record(6, 'tcp://127.0.0.1:6'));
+      await until(() => a.directory.services('echo')[0] === 'tcp://127.0.0.1:6');
+      // The older and the replayed sequence numbers were never listed, even for a moment.
+      expect(listed).toEqual(['tcp://127.0.0.1:5', 'tcp://127.0.0.1:6']);
+    } finally {
+      sender.close();
+    }
   });
 
   it('a node of another family is not listed', async () => {

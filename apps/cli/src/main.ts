@@ -4,7 +4,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { EXIT, UsageError, fail } from './exit.js';
 import { FORMATS, type Format } from './format.js';
 import { type Pattern, TRANSPORTS, open } from './transports.js';
-import { type VerbOptions, bus, pub, req, serve, sub, survey } from './verbs.js';
+import { type VerbOptions, bus, discoveryNode, pub, req, serve, sub, survey } from './verbs.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -88,6 +88,19 @@ verb(program, 'respond', 'answer surveys, printing each question', 'topic', (o) 
 verb(program, 'bus', 'join a bus group: send --data and print what the others send', 'topic', (o) =>
   withTransport(o, (t) => bus(t, { ...o, topic: o.topic as string })),
 );
+
+program
+  .command('discovery')
+  .description('run a discovery node on --bind: it surveys the members that join it and tells each about the others')
+  .requiredOption('-t, --transport <name>', 'zmq or nanomsg')
+  .option('--bind <endpoint>', 'the known endpoint members give as --discovery (repeatable)', collect, [])
+  .option('--interval <ms>', 'between two surveys (default 1000; as often as the members announce)', positiveInt)
+  .option('--timeout <ms>', 'stop after this long (exit 3)', positiveInt)
+  .action(async (options: CliOptions) => {
+    if (!TRANSPORTS[options.transport]?.brokerless) throw new UsageError('a discovery node is for the brokerless transports: --transport zmq or nanomsg');
+    if (options.bind.length === 0) throw new UsageError('give the endpoint members connect to, e.g. --bind tcp://127.0.0.1:7000');
+    await withTransport({ ...options, connect: [], pattern: 'survey' }, (t) => discoveryNode(t, options));
+  });
 
 try {
   await program.parseAsync();

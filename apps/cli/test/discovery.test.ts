@@ -3,6 +3,7 @@
 // terminals would.
 import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
+import { freePort } from '@msg/conformance';
 import { afterEach, describe, expect, it } from 'vitest';
 import { msg, start } from './run.js';
 
@@ -28,6 +29,20 @@ describe.each(['zmq', 'nanomsg'])('msg --transport %s with no endpoint', (transp
     const result = await msg(['req', '--transport', transport, '--service', `nobody.${randomBytes(4).toString('hex')}`, '--data', 'x', '--timeout', '10000']);
     expect(result.code).toBe(3);
     expect(result.stderr).toMatch(/NO_RESPONDERS/);
+  });
+
+  it('with a discovery node (msg discovery --bind EP), rep and req given only --discovery EP find each other', async () => {
+    const endpoint = `tcp://127.0.0.1:${await freePort()}`;
+    const node = await start(['discovery', '--transport', transport, '--bind', endpoint, '--interval', '200'], /discovery node/);
+    children.push(node.child);
+    const service = `echo.${randomBytes(4).toString('hex')}`;
+    const { child, done } = await start(['rep', '--transport', transport, '--discovery', endpoint, '--service', service, '--echo', '--count', '1'], /serving/);
+    children.push(child);
+    // The replier is found at the node's next survey: ask until then, a bounded number of times.
+    let result = await msg(['req', '--transport', transport, '--discovery', endpoint, '--service', service, '--data', 'via node', '--timeout', '5000']);
+    for (let i = 0; i < 10 && result.code === 3; i++) result = await msg(['req', '--transport', transport, '--discovery', endpoint, '--service', service, '--data', 'via node', '--timeout', '5000']);
+    expect(result, result.stderr).toMatchObject({ code: 0, stdout: 'via node\n' });
+    expect(await done).toMatchObject({ code: 0, stdout: 'via node\n' });
   });
 
   it('sub --topic in one process receives what pub --topic publishes in another', async () => {

@@ -21,12 +21,17 @@ import type { Directory, DirectoryChange } from '@msg/discovery';
 import { type SocketSettings, bindTo, closeBinding, forBinding, forConnecting, send } from './sockets.js';
 import { DELIMITER, type Frame, body, idFrame, idOf, readMessage } from './wire.js';
 
+/** How long after a disconnect the replies that arrived before it are still read. */
+const DISCONNECT_GRACE_MS = 50;
+
 /** One replier endpoint as seen by a requester. */
 class Replier {
   readonly dealer: Dealer;
   readonly pending = new PendingReplies();
   /** False between a disconnect and the reconnect that libzmq makes by itself. */
   up = true;
+  /** Set once it left the directory: it takes no new request and closes once those in flight are settled. */
+  #retired: (() => void) | undefined;
 
   constructor(
     readonly service: string,
@@ -36,11 +41,14 @@ class Replier {
     this.dealer = forConnecting(new Dealer(), settings);
     this.dealer.events.on('disconnect', () => {
       this.up = false;
-      if (this.pending.size > 0) {
+      // The disconnect can be told before the socket is read: a reply that came just before it (a
+      // replier that answers and exits) is still read in the grace; requests left then have failed.
+      setTimeout(() => {
+        if (this.up || this.pending.size === 0) return;
         this.pending.rejectAll(
           new ConnectionError(`zmq: lost the connection to ${endpoint}, a replier of "${service}", with the request in flight; it may or may not have been handled`),
         );
-      }
+      }, DISCONNECT_GRACE_MS).unref();
     });
     const refused = (event: { error: Error }) =>
       this.pending.rejectAll(
@@ -70,6 +78,26 @@ class Replier {
     }
   }
 
+  /** Takes `call`, whose request goes out on this dealer. */
+  add(id: string, call: RequestCall): void {
+    this.pending.add(id, call, () => queueMicrotask(() => this.#closeIfDone()));
+  }
+
+  /**
+   * The replier left the directory. Requests in flight still get their replies: a replier that
+   * stops after answering says so by discovery, which may arrive before the reply it sent.
+   */
+  retire(closed: () => void): void {
+    this.#retired = closed;
+    this.#closeIfDone();
+  }
+
+  #closeIfDone(): void {
+    if (!this.#retired || this.pending.size > 0 || this.dealer.closed) return;
+    this.dealer.close();
+    this.#retired();
+  }
+
   close(reason: unknown): void {
     this.pending.rejectAll(reason);
     this.dealer.close();
@@ -87,6 +115,8 @@ export class Requester {
   /** service -> endpoint -> replier */
   #repliers = new Map<string, Map<string, Replier>>();
   #turn = 0;
+  /** Repliers that left the directory with requests in flight. */
+  #retiring = new Set<Replier>();
   #unwatch: () => void;
 
   constructor(directory: Directory, settings: SocketSettings) {
@@ -100,7 +130,7 @@ export class Requester {
     const endpoints = this.#directory.services(request.subject);
     if (endpoints.length === 0) return call.reject(new NoRespondersError(request.subject));
     const replier = this.#pick(request.subject, endpoints);
-    replier.pending.add(request.id, call);
+    replier.add(request.id, call);
     send(replier.dealer, [idFrame(request.id), DELIMITER, ...body(Kind.request, request)]).catch((error: unknown) => replier.pending.reject(request.id, refused(error, replier.endpoint)));
   }
 
@@ -127,7 +157,8 @@ export class Requester {
     if (!known || !replier) return;
     known.delete(change.endpoint);
     if (known.size === 0) this.#repliers.delete(change.name);
-    replier.close(new ConnectionError(`zmq: the replier at ${change.endpoint} stopped serving "${change.name}" with the request in flight`));
+    this.#retiring.add(replier);
+    replier.retire(() => this.#retiring.delete(replier));
   }
 
   close(): void {
@@ -136,6 +167,8 @@ export class Requester {
       for (const replier of known.values()) replier.close(new ClosedError());
     }
     this.#repliers.clear();
+    for (const replier of this.#retiring) replier.close(new ClosedError());
+    this.#retiring.clear();
   }
 }
 

@@ -21,6 +21,8 @@ import type { Directory, DirectoryChange } from '@msg/discovery';
 import { type SocketSettings, bindTo, closeBinding, forBinding, forConnecting, send } from './sockets.js';
 import { DELIMITER, type Frame, body, idFrame, idOf, readMessage } from './wire.js';
 
+/** How often a replier that left the directory looks whether its last requests have settled. */
+const RETIRED_CHECK_MS = 100;
 /** How long after a disconnect the replies that arrived before it are still read. */
 const DISCONNECT_GRACE_MS = 50;
 
@@ -72,15 +74,11 @@ class Replier {
         if (id === undefined || delimiter === undefined || delimiter.length !== 0) continue;
         const reply = readMessage(this.service, payload, meta);
         if (reply) this.pending.resolve(idOf(id), reply);
+        if (this.#retired) this.#closeIfDone();
       }
     } catch {
       // The socket was closed.
     }
-  }
-
-  /** Takes `call`, whose request goes out on this dealer. */
-  add(id: string, call: RequestCall): void {
-    this.pending.add(id, call, () => queueMicrotask(() => this.#closeIfDone()));
   }
 
   /**
@@ -89,13 +87,22 @@ class Replier {
    */
   retire(closed: () => void): void {
     this.#retired = closed;
-    this.#closeIfDone();
+    if (this.#closeIfDone()) return;
+    // Requests that time out leave no trace here: look again until they are all gone (rare, so no
+    // cost on the hot path, where requests are added without a hook of their own).
+    const check = setInterval(() => {
+      if (this.#closeIfDone()) clearInterval(check);
+    }, RETIRED_CHECK_MS);
+    check.unref();
   }
 
-  #closeIfDone(): void {
-    if (!this.#retired || this.pending.size > 0 || this.dealer.closed) return;
+  /** Closes a retired replier once nothing is in flight; true once closed. */
+  #closeIfDone(): boolean {
+    if (this.dealer.closed) return true;
+    if (!this.#retired || this.pending.size > 0) return false;
     this.dealer.close();
     this.#retired();
+    return true;
   }
 
   close(reason: unknown): void {
@@ -130,7 +137,7 @@ export class Requester {
     const endpoints = this.#directory.services(request.subject);
     if (endpoints.length === 0) return call.reject(new NoRespondersError(request.subject));
     const replier = this.#pick(request.subject, endpoints);
-    replier.add(request.id, call);
+    replier.pending.add(request.id, call);
     send(replier.dealer, [idFrame(request.id), DELIMITER, ...body(Kind.request, request)]).catch((error: unknown) => replier.pending.reject(request.id, refused(error, replier.endpoint)));
   }
 

@@ -73,6 +73,7 @@ export class RoleContext {
 
   async cleanup(): Promise<void> {
     for (const cleanup of this.#cleanups.splice(0)) {
+      // Tidying up after the run is best effort, and bounded: it must not hold the results back.
       await Promise.race([cleanup().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
     }
   }

@@ -42,6 +42,7 @@ async function start(id: string, job: Job): Promise<void> {
   try {
     const result = await run(ctx, job);
     ctx.post({ type: 'result', result, process: watch.snapshot() });
+    // The parent going away also means stop.
     await ctx.next('stop', 24 * 3_600_000).catch(() => undefined);
   } catch (error) {
     ctx.post({ type: 'error', message: error instanceof Error ? error.message : String(error) });

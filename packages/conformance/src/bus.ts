@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { type Context, caseIf, supports, trio } from './context.js';
+import { describe, expect } from 'vitest';
+import { type Context, caseIf, it, supports, trio } from './context.js';
 import { Reader, str, uniqueName, utf8 } from './helpers.js';
 
 export function busCases(ctx: Context): void {

@@ -2,7 +2,8 @@
 // after each case, and the broker check that turns "server down" into a loud skip or, in CI, a failure.
 
 import { createServer, connect as tcpConnect } from 'node:net';
-import type { Message, Transport } from '@msg/core';
+import type { Message, StatusEvent, Transport } from '@msg/core';
+import { onCaseFinished } from './context.js';
 
 let counter = 0;
 const runId = Math.random().toString(36).slice(2, 8);
@@ -33,17 +34,17 @@ export const utf8 = (value: string) => encoder.encode(value);
 export const str = (bytes: Uint8Array) => decoder.decode(bytes);
 
 /** Reads an async iterable with deadlines; a read that times out keeps its place for the next one. */
-export class Reader {
-  #iterator: AsyncIterator<Message>;
-  #pending: Promise<IteratorResult<Message>> | undefined;
+export class Reader<M extends Message = Message> {
+  #iterator: AsyncIterator<M>;
+  #pending: Promise<IteratorResult<M>> | undefined;
   done = false;
 
-  constructor(iterable: AsyncIterable<Message>) {
+  constructor(iterable: AsyncIterable<M>) {
     this.#iterator = iterable[Symbol.asyncIterator]();
   }
 
   /** The next message, or undefined when none arrives within `ms` or the stream ended. */
-  async next(ms: number): Promise<Message | undefined> {
+  async next(ms: number): Promise<M | undefined> {
     if (this.done) return undefined;
     this.#pending ??= this.#iterator.next();
     let timer: NodeJS.Timeout | undefined;
@@ -62,8 +63,8 @@ export class Reader {
   }
 
   /** Exactly `count` messages, each within `ms` of the previous; throws saying how many came. */
-  async take(count: number, ms: number): Promise<Message[]> {
-    const got: Message[] = [];
+  async take(count: number, ms: number): Promise<M[]> {
+    const got: M[] = [];
     while (got.length < count) {
       const message = await this.next(ms);
       if (!message) throw new Error(`expected ${count} messages, got ${got.length} (${this.done ? 'stream ended' : `none more within ${ms} ms`})`);
@@ -79,14 +80,20 @@ export class Reader {
   }
 }
 
-/** Opens transports for one case and closes them all after it. */
+/**
+ * Opens transports for the case that calls it and closes them when that case ends, so that cases
+ * may run side by side (see the stress mode).
+ */
 export class Peers {
-  #open: Transport[] = [];
-  constructor(readonly connect: () => Promise<Transport>) {}
+  /** @param closeMs how long closing one may take (a Kafka consumer leaves its group) */
+  constructor(
+    readonly connect: () => Promise<Transport>,
+    readonly closeMs = 10_000,
+  ) {}
 
   async one(): Promise<Transport> {
     const transport = await this.connect();
-    this.#open.push(transport);
+    onCaseFinished(() => transport.close(), this.closeMs);
     return transport;
   }
 
@@ -94,12 +101,6 @@ export class Peers {
     const all: Transport[] = [];
     for (let i = 0; i < count; i++) all.push(await this.one());
     return all;
-  }
-
-  async closeAll(): Promise<void> {
-    const open = this.#open;
-    this.#open = [];
-    await Promise.all(open.map((transport) => transport.close()));
   }
 }
 
@@ -127,4 +128,45 @@ export async function checkBroker(what: string, host: string, port: number): Pro
   if (process.env.MSG_REQUIRE_BROKERS === '1') throw new Error(`${reason} (MSG_REQUIRE_BROKERS=1, so this is a failure)`);
   console.warn(`\n*** SKIPPING: ${reason} ***\n`);
   return reason;
+}
+
+/** Records a transport's status events, for fault tests that check what a user watching it saw. */
+export class StatusLog {
+  readonly events: StatusEvent[] = [];
+  readonly #stream;
+
+  constructor(transport: Transport) {
+    this.#stream = transport.status({ handler: (event) => this.events.push(event) });
+  }
+
+  /** The event types in order, each run of one type collapsed: `disconnected, reconnecting, reconnected`. */
+  types(connection?: string): string[] {
+    const types: string[] = [];
+    for (const event of this.events) {
+      if (connection !== undefined && event.connection !== connection) continue;
+      if (types.at(-1) !== event.type) types.push(event.type);
+    }
+    return types;
+  }
+
+  /**
+   * Whether some connection went disconnected → reconnecting → reconnected, in that order (other
+   * events, and other connections' events, may come between).
+   */
+  recovered(): boolean {
+    const connections = new Set(this.events.map((event) => event.connection));
+    return [...connections].some((connection) => {
+      const order = ['disconnected', 'reconnecting', 'reconnected'];
+      let next = 0;
+      for (const event of this.events) {
+        if (event.connection === connection && event.type === order[next]) next++;
+        if (next === order.length) return true;
+      }
+      return false;
+    });
+  }
+
+  stop(): void {
+    this.#stream.stop();
+  }
 }

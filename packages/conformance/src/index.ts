@@ -3,12 +3,14 @@
 // skipped with the reason, and the opposite claim is checked instead (e.g. UNSUPPORTED is thrown).
 
 import type { Capabilities, Transport } from '@msg/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { ackCases } from './acks.js';
 import { busCases } from './bus.js';
-import type { Context } from './context.js';
+import { type Context, it } from './context.js';
 import { Peers } from './helpers.js';
 import { lifecycleCases } from './lifecycle.js';
 import { limitCases } from './limits.js';
+import { loadCases } from './load.js';
 import { pubsubCases } from './pubsub.js';
 import { reqrepCases } from './reqrep.js';
 import { surveyCases } from './survey.js';
@@ -22,6 +24,12 @@ export interface TransportUnderTest {
   connect: () => Promise<Transport>;
   /** When set, the whole suite shows as skipped with this reason (see checkBroker). */
   skip?: string | undefined;
+  /**
+   * Stress mode: the suite this many times over, its cases run side by side (vitest's
+   * maxConcurrency at a time), to shake out races between operations of many transports. Also
+   * MSG_STRESS=<n> in the environment. Default 1.
+   */
+  stress?: number;
 }
 
 export function describeTransport(target: TransportUnderTest): void {
@@ -31,17 +39,30 @@ export function describeTransport(target: TransportUnderTest): void {
     });
     return;
   }
-  describe(target.name, () => {
+  const copies = target.stress ?? (Number(process.env.MSG_STRESS) || 1);
+  if (copies <= 1) {
+    describe(target.name, () => suite(target, false));
+    return;
+  }
+  for (let copy = 1; copy <= copies; copy++) {
+    describe.concurrent(`${target.name} [stress ${copy}/${copies}]`, () => suite(target, true));
+  }
+}
+
+function suite(target: TransportUnderTest, stressed: boolean): void {
+  {
     const caps = target.capabilities;
+    const caseTimeout = Math.max(15_000, caps.timing.surveyDeadlineMs * 30, caps.timing.settleMs * 100);
     const ctx: Context = {
       name: target.name,
       capabilities: caps,
-      peers: new Peers(target.connect),
+      peers: new Peers(target.connect, caseTimeout),
       settle: caps.timing.settleMs,
       deadline: caps.timing.surveyDeadlineMs,
-      caseTimeout: Math.max(15_000, caps.timing.surveyDeadlineMs * 30, caps.timing.settleMs * 100),
+      caseTimeout,
+      stressed,
+      margin: stressed ? 5000 : 1000,
     };
-    afterEach(() => ctx.peers.closeAll(), ctx.caseTimeout);
 
     it('reports the capabilities it declares', async () => {
       const t = await ctx.peers.one();
@@ -51,11 +72,14 @@ export function describeTransport(target: TransportUnderTest): void {
 
     reqrepCases(ctx);
     pubsubCases(ctx);
+    ackCases(ctx);
     surveyCases(ctx);
     busCases(ctx);
     limitCases(ctx);
     lifecycleCases(ctx);
-  });
+    loadCases(ctx);
+  }
 }
 
-export { Reader, checkBroker, freePort, reachable, sleep, str, uniqueName, utf8 } from './helpers.js';
+export { Reader, StatusLog, checkBroker, freePort, reachable, sleep, str, uniqueName, utf8 } from './helpers.js';
+export { type FaultHooks, type FaultsUnderTest, describeFaults } from './faults.js';

@@ -1,6 +1,6 @@
 import type { Headers, Message, Transport } from '@msg/core';
-import { describe, expect, it } from 'vitest';
-import { type Context, caseIf, pair, supports } from './context.js';
+import { describe, expect } from 'vitest';
+import { type Context, caseIf, it, pair, supports } from './context.js';
 import { Reader, uniqueName, utf8 } from './helpers.js';
 
 const MiB = 1024 * 1024;

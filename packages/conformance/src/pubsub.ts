@@ -1,6 +1,6 @@
 import type { Message } from '@msg/core';
-import { describe, expect, it } from 'vitest';
-import { type Context, caseIf, pair, supports, trio } from './context.js';
+import { describe, expect } from 'vitest';
+import { type Context, caseIf, it, pair, supports, trio } from './context.js';
 import { Reader, str, uniqueName, utf8 } from './helpers.js';
 
 const texts = (messages: Message[]) => messages.map((message) => str(message.data));

@@ -1,6 +1,6 @@
 import { isMsgError } from '@msg/core';
-import { describe, expect, it } from 'vitest';
-import { type Context, caseIf, pair, supports, trio } from './context.js';
+import { describe, expect } from 'vitest';
+import { type Context, caseIf, it, pair, supports, trio } from './context.js';
 import { sleep, str, uniqueName, utf8 } from './helpers.js';
 
 export function reqrepCases(ctx: Context): void {
@@ -43,7 +43,7 @@ export function reqrepCases(ctx: Context): void {
       const elapsed = performance.now() - started;
       expect(isMsgError(error)).toBe(true);
       expect(['TIMEOUT', 'NO_RESPONDERS']).toContain((error as { code: string }).code);
-      expect(elapsed).toBeLessThan(timeout + 1000);
+      expect(elapsed).toBeLessThan(timeout + ctx.margin);
     });
 
     caseIf(ctx, on, 'a replier that throws rejects the requester with REMOTE and its message', why, async () => {

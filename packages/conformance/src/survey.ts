@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { type Context, caseIf, supports } from './context.js';
+import { describe, expect } from 'vitest';
+import { type Context, caseIf, it, supports } from './context.js';
 import { sleep, str, uniqueName, utf8 } from './helpers.js';
 
 export function surveyCases(ctx: Context): void {
@@ -33,7 +33,7 @@ export function surveyCases(ctx: Context): void {
       const elapsed = performance.now() - started;
       expect(answers).toEqual([]);
       expect(elapsed).toBeGreaterThanOrEqual(short - 5);
-      expect(elapsed).toBeLessThan(short + 1000);
+      expect(elapsed).toBeLessThan(short + ctx.margin);
     });
 
     caseIf(ctx, on, 'a respondent slower than the deadline is excluded', why, async () => {

@@ -22,14 +22,34 @@
 
 import type { RequestCall } from './call.js';
 import type { Message } from './message.js';
+import type { StatusFeed } from './status.js';
 import type { Capabilities } from './transport.js';
 
 /**
- * Hands a received message to the core. `settle` (given by at-least-once backends) is called once
- * the consumer is done with it: with no argument when handled (ack), with the error when its
- * handler threw or it was never consumed (nack, so redeliver). Never throws.
+ * Settles one delivered message; given by at-least-once backends with each delivery, called once.
+ * - `settle()`: handled (ack): never deliver it again.
+ * - `settle(error)`: not handled (nack): its handler threw, the consumer nacked it, or the
+ *   subscription ended before it was consumed. Deliver it again, to this subscription or another
+ *   member of its queue group or durable name. The last case's error is a ClosedError (code
+ *   `CLOSED`): the message was given back unconsumed, which is no failed delivery, so a backend that
+ *   counts failures itself does not count it.
+ * - `settle(error, redeliverAfterMs)`: the same, no sooner than that many milliseconds from now
+ *   (the consumer called `nack({ delay })`). Use the broker's delayed redelivery where it has one
+ *   (JetStream's nak with a delay); otherwise hold the message for that long and then give it back,
+ *   with a timer that `Stop` clears (a message held then is given back at once, or left for the
+ *   broker to redeliver). A held message still counts against `maxPending`.
+ * Never throws; a settle that cannot reach the broker (connection lost) is dropped, since the
+ * broker redelivers what was not acknowledged.
  */
-export type Deliver = (message: Message, settle?: (error?: unknown) => void) => void;
+export type Settle = (error?: unknown, redeliverAfterMs?: number) => void;
+
+/**
+ * Hands a received message to the core. `settle` is given by at-least-once backends (see Settle).
+ * `deliveries` is how many times this message has been delivered, this one included (1 the first
+ * time): backends that declare `capabilities.deadLetter` pass it for every delivery of a
+ * subscription with `deadLetter`, from the broker's own counter where it keeps one. Never throws.
+ */
+export type Deliver = (message: Message, settle?: Settle, deliveries?: number) => void;
 
 /** Turns a request (or survey question) into the reply to send back. Never rejects. */
 export type Serve = (request: Message) => Promise<Message>;
@@ -45,6 +65,12 @@ export interface BusLink {
 export interface Backend {
   readonly name: string;
   readonly capabilities: Capabilities;
+  /**
+   * Where the backend reports its client library's connection events and every failure that no
+   * call waits for (a failed ack, a consumer loop that died, a bad frame). Emit nothing for what
+   * `close` itself ends.
+   */
+  readonly status: StatusFeed;
   /**
    * Sends `call.message` to one replier and settles the call: `call.resolve(reply)` with the reply
    * as it arrived, or `call.reject(error)`. The core owns the call's end: at its deadline, on its
@@ -82,4 +108,13 @@ export interface BackendSubscribeOptions {
   durable?: string;
   /** How many messages an at-least-once backend may hand over before they are settled. */
   maxPending: number;
+  /**
+   * Set when the subscription has a dead-letter topic (only for backends that declare
+   * `capabilities.deadLetter`): count deliveries and pass the count to `deliver`. The core does the
+   * rest: when a message's `maxDeliveries`-th delivery fails, it publishes the dead letter through
+   * `publish` and, once that resolves, settles the message as handled (so a failed publish of the
+   * dead letter is a nack, and the message comes again). A backend may also use it to configure its
+   * broker (a delivery limit above `maxDeliveries`, as a safety net).
+   */
+  deadLetter?: { readonly topic: string; readonly maxDeliveries: number };
 }

@@ -7,17 +7,31 @@ import { Deadlines } from './call.js';
 import {
   AbortedError,
   ClosedError,
+  ConnectionError,
   InvalidArgumentError,
   PayloadTooLargeError,
   UnsupportedError,
   toMsgError,
 } from './errors.js';
-import { ERROR_CODE_HEADER, ERROR_HEADER, RESERVED_HEADER_PREFIX, emptyHeaders, nextId } from './message.js';
-import type { Headers, Message, Reply } from './message.js';
+import {
+  DEAD_LETTER_ATTEMPTS_HEADER,
+  DEAD_LETTER_ERROR_HEADER,
+  DEAD_LETTER_ID_HEADER,
+  DEAD_LETTER_SOURCE_HEADER,
+  ERROR_CODE_HEADER,
+  ERROR_HEADER,
+  RESERVED_HEADER_PREFIX,
+  emptyHeaders,
+  nextId,
+} from './message.js';
+import type { AckableMessage, Headers, Message, Reply } from './message.js';
 import { hasWildcard, matchSubject, validateName, validatePattern } from './names.js';
-import { MessageQueue } from './queue.js';
+import { MessageQueue, type QueueAcks } from './queue.js';
+import { type StatusOptions, type StatusStream, watchStatus } from './status.js';
 import type {
   BusMember,
+  DeadLetterOptions,
+  ManualAckOptions,
   MessageStream,
   Pattern,
   PublishOptions,
@@ -51,6 +65,8 @@ class BackendTransport implements Transport {
   readonly #surveys = new Set<() => void>();
   /** Everything that must stop on close. */
   #live = new Set<{ stop(): Promise<void> }>();
+  /** Status watchers, stopped first on close: what close itself ends is no event. */
+  readonly #watchers = new Set<() => void>();
 
   constructor(backend: Backend) {
     this.#backend = backend;
@@ -115,7 +131,9 @@ class BackendTransport implements Transport {
     const entry = {
       stop: () => {
         this.#live.delete(entry);
-        stopping ??= stop().catch(() => undefined);
+        // Unsubscribe and close still succeed (what was stopped is gone from this side), but the
+        // backend's failure to tidy up is reported.
+        stopping ??= stop().catch((error: unknown) => this.#backend.status.error('unsubscribe', toMsgError(error, this.name)));
         return stopping;
       },
     };
@@ -230,7 +248,9 @@ class BackendTransport implements Transport {
     throw toMsgError(error, this.name);
   };
 
-  subscribe(pattern: string, options: SubscribeOptions = {}): Promise<MessageStream> {
+  subscribe(pattern: string, options: ManualAckOptions): Promise<MessageStream<AckableMessage>>;
+  subscribe(pattern: string, options?: SubscribeOptions): Promise<MessageStream>;
+  subscribe(pattern: string, options: SubscribeOptions | ManualAckOptions = {}): Promise<MessageStream<Message>> {
     return this.#run(async () => {
       this.#checkOpen();
       this.#checkPattern('publish');
@@ -250,16 +270,20 @@ class BackendTransport implements Transport {
       }
       const maxPending = options.maxPending ?? DEFAULT_MAX_PENDING;
       if (!(maxPending >= 1)) throw new InvalidArgumentError(`maxPending must be at least 1, got ${maxPending}`);
+      const handler = options.handler as ((message: Message) => void | Promise<void>) | undefined;
+      const onError = (options.onError as ((error: unknown, message: Message) => void) | undefined) ?? reportOnce(pattern);
+      const acks = this.#acksOf(pattern, options, onError);
       if (options.signal?.aborted) throw new AbortedError(undefined, { cause: options.signal.reason });
 
-      const queue = new MessageQueue(maxPending, caps.delivery === 'at-most-once');
+      const queue = new MessageQueue(maxPending, caps.delivery === 'at-most-once', acks);
       const deliver: Deliver = wildcard
-        ? (message, settle) => (matchSubject(pattern, message.subject) ? queue.push(message, settle) : settle?.())
-        : (message, settle) => (message.subject === pattern ? queue.push(message, settle) : settle?.());
+        ? (message, settle, deliveries) => (matchSubject(pattern, message.subject) ? queue.push(message, settle, deliveries) : settle?.())
+        : (message, settle, deliveries) => (message.subject === pattern ? queue.push(message, settle, deliveries) : settle?.());
       const stop = await this.#backend.subscribe(pattern, deliver, {
         queue: options.queue,
         durable: options.durable,
         maxPending,
+        ...(options.deadLetter ? { deadLetter: { topic: options.deadLetter.topic, maxDeliveries: options.deadLetter.maxDeliveries } } : {}),
       });
       // Settled before the backend stops, while its channel is still open to ack what the consumer
       // handled and nack the rest; what arrives after that meets an ended queue and is nacked too.
@@ -270,8 +294,7 @@ class BackendTransport implements Transport {
       const unsubscribe = () => entry.stop();
       options.signal?.addEventListener('abort', () => void unsubscribe(), { once: true });
 
-      if (options.handler) queue.consume(options.handler, options.onError ?? reportOnce(pattern));
-      const iterable = !options.handler;
+      if (handler) queue.consume(handler, onError);
       return {
         subject: pattern,
         unsubscribe,
@@ -279,11 +302,60 @@ class BackendTransport implements Transport {
           return queue.dropped;
         },
         [Symbol.asyncIterator]() {
-          if (!iterable) throw new InvalidArgumentError('a subscription with a handler is not iterable');
+          if (handler) throw new InvalidArgumentError('a subscription with a handler is not iterable');
           return queue[Symbol.asyncIterator]();
         },
       };
     });
+  }
+
+  /** The settlement rules of a subscription; undefined for the implicit ones without dead letters. */
+  #acksOf(pattern: string, options: SubscribeOptions | ManualAckOptions, report: (error: unknown, message: Message) => void): QueueAcks | undefined {
+    const ack: unknown = options.ack;
+    if (ack !== undefined && ack !== 'auto' && ack !== 'manual') {
+      throw new InvalidArgumentError(`ack must be "auto" or "manual", got ${JSON.stringify(ack)}`);
+    }
+    const manual = ack === 'manual';
+    if (manual && this.capabilities.delivery !== 'at-least-once') {
+      throw new UnsupportedError(
+        `the ${this.name} transport is at-most-once: its messages are never redelivered, so there is nothing to acknowledge; subscribe without ack: 'manual', or use an at-least-once transport`,
+      );
+    }
+    const deadLetter = options.deadLetter === undefined ? undefined : this.#deadLetterOf(pattern, options.deadLetter, report);
+    return manual || deadLetter ? { manual, deadLetter } : undefined;
+  }
+
+  #deadLetterOf(pattern: string, options: DeadLetterOptions, report: (error: unknown, message: Message) => void): QueueAcks['deadLetter'] {
+    if (!this.capabilities.deadLetter) {
+      throw new UnsupportedError(`the ${this.name} transport does not count deliveries, so it cannot dead-letter; see its capabilities.deadLetter`);
+    }
+    const { topic, maxDeliveries } = options;
+    validateName(topic);
+    if (!Number.isInteger(maxDeliveries) || !(maxDeliveries >= 1)) {
+      throw new InvalidArgumentError(`deadLetter.maxDeliveries must be a whole number, at least 1, got ${maxDeliveries}`);
+    }
+    if (matchSubject(pattern, topic)) {
+      throw new InvalidArgumentError(`deadLetter.topic "${topic}" matches the subscription's own pattern "${pattern}": its dead letters would come back to it; pick another topic`);
+    }
+    return {
+      maxDeliveries,
+      send: async (message, deliveries, error) => {
+        const headers: Headers = {
+          ...message.headers,
+          [DEAD_LETTER_SOURCE_HEADER]: message.subject,
+          [DEAD_LETTER_ID_HEADER]: message.id,
+          [DEAD_LETTER_ATTEMPTS_HEADER]: String(deliveries),
+          [DEAD_LETTER_ERROR_HEADER]: describeFailure(error),
+        };
+        try {
+          await this.#backend.publish({ id: nextId(), subject: topic, data: message.data, headers });
+        } catch (failure) {
+          const why = toMsgError(failure, this.name);
+          report(new ConnectionError(`publishing the dead letter of message ${message.id} to "${topic}" failed, so it will be delivered again: ${why.message}`, { cause: why }), message);
+          throw why;
+        }
+      },
+    };
   }
 
   // -- survey --------------------------------------------------------------------------------
@@ -378,8 +450,20 @@ class BackendTransport implements Transport {
 
   // -- lifecycle -----------------------------------------------------------------------------
 
+  status(options: StatusOptions = {}): StatusStream {
+    this.#checkOpen();
+    if (options.handler !== undefined && typeof options.handler !== 'function') {
+      throw new InvalidArgumentError('status handler must be a function');
+    }
+    return watchStatus(this.#backend.status, options, (stop) => {
+      this.#watchers.add(stop);
+      return () => this.#watchers.delete(stop);
+    });
+  }
+
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      for (const stop of [...this.#watchers]) stop();
       this.#deadlines.endAll(() => new ClosedError('the transport was closed while the request was in flight'));
       for (const fail of [...this.#surveys]) fail();
       await Promise.all([...this.#live].map((entry) => entry.stop()));
@@ -387,6 +471,14 @@ class BackendTransport implements Transport {
     })();
     return this.#closing;
   }
+}
+
+/** Longest `dead-letter-error` header: an error's message can be long, and a header travels with every copy. */
+const MAX_FAILURE_TEXT = 1024;
+
+function describeFailure(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.length > MAX_FAILURE_TEXT ? `${text.slice(0, MAX_FAILURE_TEXT - 1)}…` : text;
 }
 
 function errorReply(request: Message, error: unknown): Message {

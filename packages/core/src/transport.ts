@@ -1,7 +1,8 @@
 // The contract every transport keeps. The conformance suite (@msg/conformance) is the executable
 // version of the rules written here.
 
-import type { Headers, Message, Reply } from './message.js';
+import type { AckableMessage, Headers, Message, Reply } from './message.js';
+import type { StatusOptions, StatusStream } from './status.js';
 
 export type Pattern = 'request' | 'publish' | 'survey' | 'bus';
 
@@ -28,6 +29,12 @@ export interface Capabilities {
   /** `queue` subscriptions share a topic's messages, each reaching one member of the group. */
   readonly queueGroups: boolean;
   /**
+   * The `deadLetter` subscribe option: the backend counts each message's deliveries, so that one
+   * that failed `maxDeliveries` times is moved to a dead-letter topic. Only at-least-once transports
+   * (which are also the ones that offer `ack: 'manual'`).
+   */
+  readonly deadLetter: boolean;
+  /**
    * How long this backend takes to settle, so that tests and tools wait long enough for it and no
    * longer: a survey deadline that its respondents can meet, and the time after which a message
    * that has not arrived will not arrive.
@@ -50,15 +57,22 @@ export interface PublishOptions {
   headers?: Headers;
 }
 
-export interface SubscribeOptions {
+export interface SubscribeOptions<M extends Message = Message> {
   /**
    * Callback form: each message is passed to `handler`, one at a time in arrival order, and the
    * subscription is not iterable. At-least-once transports acknowledge a message when its handler
-   * resolves and redeliver it when the handler throws.
+   * resolves and redeliver it when the handler throws (with `ack: 'manual'`, see there).
    */
-  handler?: (message: Message) => void | Promise<void>;
+  handler?: (message: M) => void | Promise<void>;
   /** Called when `handler` throws; without it the error is printed once per subscription. */
-  onError?: (error: unknown, message: Message) => void;
+  onError?: (error: unknown, message: M) => void;
+  /**
+   * `auto` (the default), at-least-once transports only: a message is acknowledged implicitly, when
+   * its handler resolves, or in the iterator form when the loop asks for the next message (or
+   * leaves). It is given back for redelivery when its handler throws, or when the subscription ends
+   * before it was consumed.
+   */
+  ack?: 'auto';
   /** Members of one queue group share the topic: each message reaches one of them. */
   queue?: string;
   /** A durable subscription, resumed by name, receives what was published while it was away. */
@@ -66,10 +80,39 @@ export interface SubscribeOptions {
   /**
    * Messages held for a consumer that is slower than the publisher. Past it, at-most-once
    * transports drop the newest message and count it in `dropped`; at-least-once transports stop
-   * taking more from the backend. Default 10,000.
+   * taking more from the backend (with `ack: 'manual'`: this many delivered and not yet settled).
+   * Default 10,000.
    */
   maxPending?: number;
+  /**
+   * Where a message goes that keeps failing, instead of being redelivered for ever. Needs
+   * `capabilities.deadLetter`; UnsupportedError otherwise.
+   */
+  deadLetter?: DeadLetterOptions;
   signal?: AbortSignal;
+}
+
+/**
+ * Explicit settlement: every delivered message is an AckableMessage that stays unsettled (and
+ * counts against `maxPending`) until its consumer calls `ack()` or `nack()`; moving on to the next
+ * message settles nothing. A handler that throws before settling its message nacks it. What is
+ * still unsettled when the subscription ends (unsubscribe, its signal, close) is given back and
+ * redelivered, as with `auto`. At-least-once transports only: UnsupportedError on the others.
+ */
+export interface ManualAckOptions extends Omit<SubscribeOptions<AckableMessage>, 'ack'> {
+  ack: 'manual';
+}
+
+export interface DeadLetterOptions {
+  /** The topic failed messages are published to; a plain subscription to it receives them. */
+  topic: string;
+  /**
+   * Deliveries a message gets before it is dead-lettered: once its `maxDeliveries`-th delivery
+   * fails (its handler threw, or it was nacked), it is published to `topic` and acknowledged here.
+   * Deliveries are counted by the backend (see each adapter's README): a delivery given back
+   * unconsumed at unsubscribe may count too.
+   */
+  maxDeliveries: number;
 }
 
 export interface SurveyOptions {
@@ -94,7 +137,7 @@ export interface Subscription {
 }
 
 /** A subscription to a topic or pattern, read with `for await` (unless a handler was given). */
-export interface MessageStream extends Subscription, AsyncIterable<Message> {
+export interface MessageStream<M extends Message = Message> extends Subscription, AsyncIterable<M> {
   /** Messages dropped because the consumer fell more than `maxPending` behind. */
   readonly dropped: number;
 }
@@ -140,6 +183,7 @@ export interface Transport {
    * Resolves once messages published from now on will be delivered to the subscription. A
    * subscription made later receives only later messages, unless it resumes a `durable` name.
    */
+  subscribe(pattern: string, options: ManualAckOptions): Promise<MessageStream<AckableMessage>>;
   subscribe(pattern: string, options?: SubscribeOptions): Promise<MessageStream>;
 
   /** Asks every respondent of `topic`; yields their answers until the deadline. */
@@ -149,6 +193,13 @@ export interface Transport {
 
   /** Joins a bus group: every member's message reaches every other member, exactly once. */
   join(group: string): Promise<BusMember>;
+
+  /**
+   * Connection events (connected, disconnected with the cause, reconnecting, reconnected) and
+   * failures no caller waits for, from now until the stream stops or the transport closes. A
+   * transport nobody watches prints its first failure once, so none is silent.
+   */
+  status(options?: StatusOptions): StatusStream;
 
   /**
    * Idempotent. Ends every subscription, rejects requests in flight with ClosedError, and releases

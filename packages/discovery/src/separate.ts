@@ -13,11 +13,14 @@ import { Directory, inSync } from './directory.js';
  */
 export function separateNodes(create: (directory: Directory) => Promise<Transport>, timeoutMs = 10_000): () => Promise<Transport> {
   const open: { directory: Directory; transport: Transport }[] = [];
-  const settled = async () => {
+  // Looked at afresh each time: transports made meanwhile (several at once) are waited for too.
+  const directories = () => {
     for (let i = open.length - 1; i >= 0; i--) if (open[i]!.transport.closed) open.splice(i, 1);
-    const directories = open.map((o) => o.directory);
-    for (const end = Date.now() + timeoutMs; !inSync(directories); ) {
-      if (Date.now() > end) throw new ConnectionError(`discovery: ${directories.length} transports did not learn of each other within ${timeoutMs} ms`);
+    return open.map((o) => o.directory);
+  };
+  const settled = async () => {
+    for (const end = Date.now() + timeoutMs; !inSync(directories()); ) {
+      if (Date.now() > end) throw new ConnectionError(`discovery: ${open.length} transports did not learn of each other within ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   };

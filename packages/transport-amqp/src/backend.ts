@@ -1,6 +1,6 @@
 // The Backend the core wraps: each call mapped onto the pattern that implements it.
 
-import type { Backend, BackendSubscribeOptions, BusLink, Capabilities, Deliver, Message, RequestCall, Serve, Stop } from '@msg/core';
+import type { Backend, BackendSubscribeOptions, BusLink, Capabilities, Deliver, Message, RequestCall, Serve, StatusFeed, Stop } from '@msg/core';
 import { join } from './bus.js';
 import type { BrokerConnection } from './connection.js';
 import type { Inbox } from './inbox.js';
@@ -15,6 +15,7 @@ const BUS_PREFETCH = 10_000;
 
 export class AmqpBackend implements Backend {
   readonly name = 'amqp';
+  readonly status: StatusFeed;
   readonly capabilities: Capabilities;
   readonly #connection: BrokerConnection;
   readonly #publisher: Publisher;
@@ -23,6 +24,7 @@ export class AmqpBackend implements Backend {
 
   constructor(capabilities: Capabilities, connection: BrokerConnection, publisher: Publisher, inbox: Inbox, policy: QueuePolicy) {
     this.capabilities = capabilities;
+    this.status = connection.settings.status;
     this.#connection = connection;
     this.#publisher = publisher;
     this.#inbox = inbox;
@@ -42,7 +44,7 @@ export class AmqpBackend implements Backend {
   }
 
   subscribe(pattern: string, deliver: Deliver, options: BackendSubscribeOptions): Promise<Stop> {
-    return subscribe(this.#connection, this.#policy, pattern, deliver, options);
+    return subscribe(this.#connection, this.#publisher, this.#policy, pattern, deliver, options);
   }
 
   survey(question: Message, deliver: Deliver, signal: AbortSignal): Promise<void> {

@@ -2,7 +2,7 @@
 // keep (the publisher's, the reply inbox's, each consumer's) is opened again on the new connection,
 // and again on the same connection when the broker closed just that channel (a channel error).
 
-import { ConnectionError, type MsgError } from '@msg/core';
+import { ConnectionError, type MsgError, type StatusFeed } from '@msg/core';
 import { type Channel, type ChannelModel, type Options, type RecoveringChannelModel, type SocketOptions, connect } from 'amqplib';
 import { scrub, toCoreError } from './errors.js';
 
@@ -25,9 +25,12 @@ export interface ConnectionSettings {
   readonly secrets: readonly string[];
   /** Where we connect, without secrets, for messages: `amqp://user@host:port/vhost`. */
   readonly where: string;
-  /** Errors no caller waits for: a lost connection, a channel that could not be reopened. */
-  readonly report: (error: MsgError) => void;
+  /** The connection's losses and reconnects, and errors no caller waits for (a channel that could not be reopened). */
+  readonly status: StatusFeed;
 }
+
+/** The one connection of a transport, as status events name it; channels are named by their purpose. */
+const CONNECTION = 'connection';
 
 // Why the broker closed a channel, kept until a publish confirm or a consumer asks.
 const closeReasons = new WeakMap<Channel, Error>();
@@ -42,6 +45,8 @@ export class BrokerConnection {
   #recovering: RecoveringChannelModel | undefined;
   #model: ChannelModel | undefined;
   #lost: MsgError | undefined;
+  /** Set from a loss until the connection and its channels are back, for the `reconnected` event. */
+  #reconnecting = false;
   #closing = false;
   readonly #kept = new Set<KeptChannel>();
   /** Work that must finish on the open connection before it closes (see KeptChannel.close). */
@@ -72,15 +77,27 @@ export class BrokerConnection {
       },
     });
     this.#recovering = recovering;
+    const { status } = this.settings;
     recovering.on('error', () => undefined); // the 'disconnect' that follows reports it
     recovering.on('disconnect', (error: Error) => {
       this.#model = undefined;
       this.#lost = this.translate(error, `the connection to RabbitMQ at ${this.settings.where} was lost; reconnecting`);
-      this.settings.report(this.#lost);
+      this.#reconnecting = true;
+      if (!this.#closing) status.emit({ type: 'disconnected', connection: CONNECTION, error: this.#lost });
+    });
+    recovering.on('reconnect-scheduled', ({ attempt, delay }: { attempt: number; delay: number }) => {
+      if (!this.#closing) status.emit({ type: 'reconnecting', connection: CONNECTION, attempt, delayMs: delay });
+    });
+    recovering.on('reconnect-failed', (error: Error) => {
+      if (!this.#closing) status.error(CONNECTION, this.translate(error, `reconnecting to RabbitMQ at ${this.settings.where} gave up`));
+    });
+    recovering.on('blocked', (reason: string) => {
+      status.error(CONNECTION, new ConnectionError(`RabbitMQ blocked the connection (${reason}): publishes wait until it unblocks`));
     });
     try {
       await recovering.waitForConnect();
     } catch (error) {
+      // Never opened: the refusal below is the news, and there is nothing to close on a failure here.
       await recovering.close().catch(() => undefined);
       throw this.#refused(error);
     }
@@ -104,13 +121,15 @@ export class BrokerConnection {
       try {
         await kept.open(model);
       } catch (error) {
-        this.settings.report(this.translate(error, `reopening the channel for ${kept.purpose} after a reconnect`));
+        this.settings.status.error(`channel for ${kept.purpose}`, this.translate(error, `reopening the channel for ${kept.purpose} after a reconnect`));
       }
     }
     // A connection that died while we restored would never report its close again: retry instead.
     if (closed) throw new Error('the connection closed while its channels were being restored');
     this.#model = model;
     this.#lost = undefined;
+    if (this.#reconnecting && !this.#closing) this.settings.status.emit({ type: 'reconnected', connection: CONNECTION });
+    this.#reconnecting = false;
   }
 
   translate(error: unknown, doing: string): MsgError {
@@ -148,6 +167,7 @@ export class BrokerConnection {
 
   /** Runs `work` on the next turn of the event loop; close waits for it. */
   later(work: () => Promise<void>): void {
+    // `work` is a tidy-up that settles its own failures (see KeptChannel.close).
     const done = new Promise<void>((resolve) => setImmediate(resolve)).then(work).catch(() => undefined);
     this.#finishing.add(done);
     void done.then(() => this.#finishing.delete(done));
@@ -159,6 +179,7 @@ export class BrokerConnection {
     // it, so a publish that resolved just before close is not lost with the connection.
     await Promise.all([...this.#kept].map((kept) => kept.close()));
     await Promise.all(this.#finishing);
+    // A connection that is down has nothing left to release, and close must not fail for it.
     await this.#recovering?.close().catch(() => undefined);
   }
 }
@@ -201,10 +222,10 @@ export class KeptChannel {
     try {
       await this.#role.setup(channel);
     } catch (error) {
-      await channel.close().catch(() => undefined);
+      await channel.close().catch(() => undefined); // gone already: the setup's error is the news
       throw error;
     }
-    if (this.#stopped) await channel.close().catch(() => undefined);
+    if (this.#stopped) await channel.close().catch(() => undefined); // gone already (broker or connection)
     else this.#current = channel;
   }
 
@@ -224,7 +245,7 @@ export class KeptChannel {
       }
       this.open(model)
         .catch((error: unknown) => {
-          this.#connection.settings.report(this.#connection.translate(error, `reopening the channel for ${this.#role.purpose}`));
+          this.#connection.settings.status.error(`channel for ${this.#role.purpose}`, this.#connection.translate(error, `reopening the channel for ${this.#role.purpose}`));
         })
         .finally(reopened);
     });
@@ -241,10 +262,12 @@ export class KeptChannel {
     const channel = this.#current;
     this.#current = undefined;
     if (!channel) return;
-    await cancel?.(channel).catch(() => undefined);
+    // Each step fails only when the channel is gone already, and then so is what it would undo: a
+    // consumer with it, a queue by its expiry.
+    await cancel?.(channel).catch(() => undefined); // the consumer went with the channel
     this.#connection.later(async () => {
-      await finish?.(channel).catch(() => undefined);
-      await channel.close().catch(() => undefined);
+      await finish?.(channel).catch(() => undefined); // the queue goes by its expiry
+      await channel.close().catch(() => undefined); // closed already
     });
   }
 }

@@ -1,12 +1,14 @@
 // A queue consumed on a channel of its own, kept across reconnects and channel errors. With a
 // `prefetch` the consumer acknowledges by hand (the core's settle: ack, or nack and requeue) and the
 // broker hands over at most that many unsettled messages; without one it consumes with no-ack.
+// RabbitMQ cannot delay a requeue: a nack with a delay holds the delivery unsettled (its prefetch
+// place too) until the delay has passed.
 
-import type { Stop } from '@msg/core';
+import { ConnectionError, type Settle, type Stop, isMsgError } from '@msg/core';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { BrokerConnection } from './connection.js';
 
-export type Settle = (error?: unknown) => void;
+export type { Settle };
 
 export interface ConsumerSpec {
   readonly purpose: string;
@@ -15,6 +17,12 @@ export interface ConsumerSpec {
   /** Manual acks with at most this many unsettled deliveries; none: no-ack. */
   readonly prefetch?: number | undefined;
   onDelivery(delivery: ConsumeMessage, settle: Settle | undefined, channel: Channel): void;
+  /**
+   * Gives a failed delivery back by publishing a copy of it to `queue` (which then replaces it, and
+   * is acknowledged once that is confirmed) instead of a requeue, e.g. to count the failures in a
+   * header. A rejection falls back to the requeue. Not for deliveries given back unconsumed.
+   */
+  retry?(delivery: ConsumeMessage, queue: string): Promise<void>;
   /** At unsubscribe, once the consumer is cancelled: e.g. delete the queue. */
   remove?(channel: Channel, queue: string): Promise<unknown>;
 }
@@ -39,23 +47,67 @@ class Acks {
   /** Handled and not yet acknowledged. */
   readonly #toAck = new Set<number>();
   #scheduled = false;
+  /** Nacks waiting for their delay: not settled yet, so that no multiple ack covers them. */
+  readonly #held = new Map<NodeJS.Timeout, () => void>();
+  readonly #retry: ((delivery: ConsumeMessage) => Promise<void>) | undefined;
 
-  constructor(channel: Channel) {
+  constructor(channel: Channel, retry?: (delivery: ConsumeMessage) => Promise<void>) {
     this.#channel = channel;
+    this.#retry = retry;
   }
 
   settleOf(delivery: ConsumeMessage): Settle {
     const tag = delivery.fields.deliveryTag;
     this.#tags.push(tag);
-    return (error?: unknown) => {
-      this.#settled.add(tag);
-      if (error === undefined) this.#toAck.add(tag);
-      else this.#send(() => this.#channel.nack(delivery, false, true));
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(this.flush);
+    return (error?: unknown, redeliverAfterMs?: number) => {
+      if (error === undefined) this.#ack(tag);
+      else if (redeliverAfterMs === undefined) this.#giveBack(delivery, error);
+      else {
+        const timer = setTimeout(() => {
+          this.#held.delete(timer);
+          this.#giveBack(delivery, error);
+        }, redeliverAfterMs);
+        this.#held.set(timer, () => this.#nack(delivery));
       }
     };
+  }
+
+  #ack(tag: number): void {
+    this.#settled.add(tag);
+    this.#toAck.add(tag);
+    this.#schedule();
+  }
+
+  #nack(delivery: ConsumeMessage): void {
+    this.#settled.add(delivery.fields.deliveryTag);
+    this.#send(() => this.#channel.nack(delivery, false, true));
+    this.#schedule();
+  }
+
+  /** A failure is retried (when the spec does) and a delivery given back unconsumed is requeued. */
+  #giveBack(delivery: ConsumeMessage, error: unknown): void {
+    if (this.#retry === undefined || isMsgError(error, 'CLOSED')) return this.#nack(delivery);
+    this.#retry(delivery).then(
+      () => this.#ack(delivery.fields.deliveryTag),
+      () => this.#nack(delivery),
+    );
+  }
+
+  #schedule(): void {
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(this.flush);
+    }
+  }
+
+  /** Before the consumer stops: what waits for its delay is requeued now, while the channel is open. */
+  release(): void {
+    for (const [timer, nack] of this.#held) {
+      clearTimeout(timer);
+      nack();
+    }
+    this.#held.clear();
+    this.flush();
   }
 
   /** Acknowledges what is handled now; also before the consumer stops, while its channel is open. */
@@ -96,16 +148,20 @@ export async function consume(connection: BrokerConnection, spec: ConsumerSpec):
     purpose: spec.purpose,
     setup: async (channel) => {
       if (spec.prefetch !== undefined) await channel.prefetch(Math.max(1, Math.min(spec.prefetch, MAX_PREFETCH)));
-      const ofChannel = new Acks(channel);
+      const retry = spec.retry;
+      const ofChannel = new Acks(channel, retry && ((delivery) => retry(delivery, queue)));
       acks = ofChannel;
       queue = await spec.declare(channel);
       const reply = await channel.consume(
         queue,
         (delivery) => {
           // null: the broker cancelled the consumer (its queue was deleted). Closing the channel
-          // makes it reopen, which declares the queue again.
-          if (delivery === null) void channel.close().catch(() => undefined);
-          else spec.onDelivery(delivery, manual ? ofChannel.settleOf(delivery) : undefined, channel);
+          // makes it reopen, which declares the queue again; one that cannot close is gone already
+          // and reopens all the same.
+          if (delivery === null) {
+            connection.settings.status.error(`channel for ${spec.purpose}`, new ConnectionError(`RabbitMQ cancelled the consumer of queue "${queue}" (deleted?); declaring it again`));
+            void channel.close().catch(() => undefined); // gone already: it reopens all the same
+          } else spec.onDelivery(delivery, manual ? ofChannel.settleOf(delivery) : undefined, channel);
         },
         { noAck: !manual },
       );
@@ -115,7 +171,7 @@ export async function consume(connection: BrokerConnection, spec: ConsumerSpec):
   return () =>
     kept.close(
       (channel) => {
-        acks?.flush();
+        acks?.release();
         return channel.cancel(consumerTag);
       },
       async (channel) => spec.remove?.(channel, queue),

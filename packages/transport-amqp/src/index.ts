@@ -4,7 +4,7 @@
 import {
   type Capabilities,
   InvalidArgumentError,
-  type MsgError,
+  StatusFeed,
   type Transport,
   type TransportFactory,
   createTransport,
@@ -30,11 +30,12 @@ export const amqpCapabilities: Capabilities = {
   wildcards: true,
   headers: true,
   queueGroups: true,
+  deadLetter: false,
   timing: { surveyDeadlineMs: 500, settleMs: 200 },
 };
 
 /** The at-least-once profile: publisher confirms, manual acks, redelivery, persistent messages. */
-export const amqpConfirmedCapabilities: Capabilities = { ...amqpCapabilities, delivery: 'at-least-once' };
+export const amqpConfirmedCapabilities: Capabilities = { ...amqpCapabilities, delivery: 'at-least-once', deadLetter: true };
 
 export interface AmqpOptions {
   /**
@@ -60,8 +61,6 @@ export interface AmqpOptions {
   queueExpiresMs?: number;
   /** x-max-length of subscription queues: at-most-once drops the oldest past it, at-least-once rejects the publish. Default none. */
   maxQueueLength?: number;
-  /** Errors no caller waits for (a lost connection, a channel that could not be reopened). Default: console.warn. */
-  onError?: (error: MsgError) => void;
 }
 
 const DEFAULT_URL = 'amqp://guest:guest@127.0.0.1:5672';
@@ -89,7 +88,7 @@ export async function createAmqpTransport(options: AmqpOptions = {}): Promise<Tr
   const port = url.port ? Number(url.port) : protocol === 'amqp' ? 5672 : 5671;
   const confirmed = options.delivery === 'at-least-once';
   const maxPayload = positive('maxPayload', options.maxPayload, amqpCapabilities.maxPayload);
-  const report = options.onError ?? ((error: MsgError) => console.warn(`@msg/transport-amqp: ${error.message}`));
+  const status = new StatusFeed('amqp');
 
   const server: Options.Connect = {
     protocol,
@@ -111,7 +110,7 @@ export async function createAmqpTransport(options: AmqpOptions = {}): Promise<Tr
     },
     secrets: [password, encodeURIComponent(password)],
     where: `${protocol}://${username}@${url.host}/${vhost === '/' ? '' : encodeURIComponent(vhost)}`,
-    report,
+    status,
   });
   try {
     const publisher = await Publisher.open(connection, confirmed);

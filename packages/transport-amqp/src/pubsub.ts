@@ -1,13 +1,18 @@
 // Publish/subscribe on one topic exchange. Each subscription consumes a queue of its own bound with
 // its pattern; a queue group's members share one queue; a durable subscription's queue is named by
 // it and outlives its subscriber. Which queue, and how long it lives, depends on the profile.
+// Classic queues keep no delivery count, so a subscription with a dead-letter topic counts its
+// failures itself: a failed delivery is published again to its queue with the count in a header
+// (and acknowledged once that is confirmed), instead of being requeued. The core publishes the dead
+// letter once the count reaches the limit.
 
 import { type BackendSubscribeOptions, type Deliver, type Stop, nextId } from '@msg/core';
-import type { Channel, Options } from 'amqplib';
+import type { Channel, ConsumeMessage, Options } from 'amqplib';
 import type { BrokerConnection } from './connection.js';
 import { consume } from './consumer.js';
 import { TOPIC_EXCHANGE, bindingKey, durableQueue, groupQueue } from './names.js';
-import { toMessage } from './wire.js';
+import type { Publisher } from './publisher.js';
+import { DELIVERIES_HEADER, TOPIC_HEADER, toMessage } from './wire.js';
 
 export interface QueuePolicy {
   /** At-least-once: manual acks, persistent messages, queues that outlive a lost connection. */
@@ -50,8 +55,21 @@ function planQueue(policy: QueuePolicy, pattern: string, options: BackendSubscri
   return { name: `msg.sub.${nextId()}`, options: survives, remove: (channel, name) => channel.deleteQueue(name) };
 }
 
+/** Deliveries so far, this one included, as counted in the header by earlier retries. */
+function deliveriesOf(delivery: ConsumeMessage): number {
+  const failed = Number(delivery.properties.headers?.[DELIVERIES_HEADER] ?? 0);
+  return (Number.isSafeInteger(failed) && failed > 0 ? failed : 0) + 1;
+}
+
+/** The topic it was published to: a retried copy came through the default exchange, with the topic in a header. */
+function topicOf(delivery: ConsumeMessage): string {
+  const topic: unknown = delivery.properties.headers?.[TOPIC_HEADER];
+  return typeof topic === 'string' ? topic : delivery.fields.routingKey;
+}
+
 export function subscribe(
   connection: BrokerConnection,
+  publisher: Publisher,
   policy: QueuePolicy,
   pattern: string,
   deliver: Deliver,
@@ -59,6 +77,7 @@ export function subscribe(
 ): Promise<Stop> {
   const plan = planQueue(policy, pattern, options);
   const key = bindingKey(pattern);
+  const counted = policy.confirmed && options.deadLetter !== undefined;
   return consume(connection, {
     purpose: `subscribing to "${pattern}"`,
     prefetch: policy.confirmed ? options.maxPending : undefined,
@@ -68,7 +87,17 @@ export function subscribe(
       await channel.bindQueue(queue, TOPIC_EXCHANGE, key);
       return queue;
     },
-    onDelivery: (delivery, settle) => deliver(toMessage(delivery, delivery.fields.routingKey), settle),
+    onDelivery: counted
+      ? (delivery, settle) => deliver(toMessage(delivery, topicOf(delivery)), settle, deliveriesOf(delivery))
+      : (delivery, settle) => deliver(toMessage(delivery, delivery.fields.routingKey), settle),
+    retry: counted
+      ? async (delivery, queue) => {
+          const message = toMessage(delivery, topicOf(delivery));
+          const headers = { ...message.headers, [DELIVERIES_HEADER]: String(deliveriesOf(delivery)), [TOPIC_HEADER]: message.subject };
+          // Through the default exchange, straight to this queue: the topic travels in a header.
+          await publisher.send('', queue, { ...message, headers });
+        }
+      : undefined,
     remove: plan.remove,
   });
 }

@@ -7,6 +7,9 @@ import { toCoreError } from './errors.js';
 
 /** Marks a bus message with its sender's member id, so that a member skips its own. */
 export const SENDER_HEADER = 'msg-sender';
+/** A retried copy (see pubsub.ts): the failed deliveries so far, and the topic it was published to. */
+export const DELIVERIES_HEADER = 'msg-deliveries';
+export const TOPIC_HEADER = 'msg-topic';
 
 export function toBody(data: Uint8Array): Buffer {
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
@@ -23,7 +26,7 @@ export function toMessage(delivery: Delivery, subject: string): Message {
   const raw = properties.headers;
   if (raw) {
     for (const key of Object.keys(raw)) {
-      if (key === SENDER_HEADER) continue;
+      if (key === SENDER_HEADER || key === DELIVERIES_HEADER || key === TOPIC_HEADER) continue;
       const value: unknown = raw[key];
       // Other AMQP clients may send numbers, booleans or bytes; the core carries strings.
       headers[key] = typeof value === 'string' ? value : Buffer.isBuffer(value) ? value.toString('utf8') : String(value);

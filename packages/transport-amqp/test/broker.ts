@@ -49,8 +49,9 @@ export async function createVhost(label: string): Promise<TestVhost> {
       return out.split('\n').filter((line) => line.trim() === vhost).length;
     },
     remove: async () => {
+      // Tidying up after the cases: a vhost or user left behind (already gone, say) fails no test.
       await rabbitmqctl('delete_vhost', vhost).catch(() => undefined);
-      await rabbitmqctl('delete_user', username).catch(() => undefined);
+      await rabbitmqctl('delete_user', username).catch(() => undefined); // as above
     },
   };
 }

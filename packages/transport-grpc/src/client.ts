@@ -14,6 +14,7 @@ import {
   PayloadTooLargeError,
   PendingReplies,
   type Serve,
+  StatusFeed,
   type Stop,
 } from '@msg/core';
 import { fromFailure, fromGrpcError } from './errors.js';
@@ -39,6 +40,9 @@ interface Acking {
   reject: (error: unknown) => void;
 }
 
+/** The one stream of a client, as status events name it. */
+const CONNECTION = 'stream to the host';
+
 type MessagingStub = Client & {
   Stream(metadata: Metadata): ClientDuplexStream<Frame, Frame>;
   Request(request: Envelope, options: { deadline: number }, callback: (error: ServiceError | null, reply?: Envelope) => void): { cancel(): void };
@@ -47,6 +51,7 @@ type MessagingStub = Client & {
 export class ClientBackend implements Backend {
   readonly name = 'grpc';
   readonly capabilities: Capabilities;
+  readonly status = new StatusFeed('grpc');
   readonly #client: MessagingStub;
   readonly #limit: number;
   readonly #unary: boolean;
@@ -65,6 +70,8 @@ export class ClientBackend implements Backend {
   #nextCall = 0;
   #reopenDelay = 0;
   #reopenTimer: NodeJS.Timeout | undefined;
+  /** Reopen attempts since the stream was lost; 0 while it is up. */
+  #attempt = 0;
   #closed = false;
 
   private constructor(client: MessagingStub, capabilities: Capabilities, options: GrpcOptions) {
@@ -134,11 +141,29 @@ export class ClientBackend implements Backend {
     const lost = error.code === 'CONNECTION' ? error : new ConnectionError(error.message, { cause: reason });
     this.#requests.rejectAll(lost);
     this.#surveys.clear();
+    if (this.#attempt === 0) this.status.emit({ type: 'disconnected', connection: CONNECTION, error: lost });
+    const delayMs = this.#reopenDelay;
     this.#reopenTimer = setTimeout(() => {
       this.#reopenTimer = undefined;
-      if (!this.#closed) this.#open();
-    }, this.#reopenDelay);
+      if (this.#closed) return;
+      this.status.emit({ type: 'reconnecting', connection: CONNECTION, attempt: ++this.#attempt, delayMs });
+      this.#open();
+      this.#untilReady();
+    }, delayMs);
     this.#reopenDelay = Math.min(MAX_REOPEN_DELAY_MS, this.#reopenDelay * 2 || 100);
+  }
+
+  /** After a reopen: `reconnected` once the channel to the host is ready again (the stream waits for it). */
+  #untilReady(): void {
+    const channel = this.#client.getChannel();
+    const check = () => {
+      if (this.#closed || this.#attempt === 0) return;
+      const state = channel.getConnectivityState(true);
+      if (state !== connectivityState.READY) return channel.watchConnectivityState(state, Infinity, check);
+      this.#attempt = 0;
+      this.status.emit({ type: 'reconnected', connection: CONNECTION });
+    };
+    check();
   }
 
   #dispatch(frame: Frame): void {

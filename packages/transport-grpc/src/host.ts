@@ -20,6 +20,7 @@ import {
   type RequestCall,
   PayloadTooLargeError,
   type Serve,
+  StatusFeed,
   type Stop,
   TimeoutError,
   nextId,
@@ -41,6 +42,11 @@ function copy(message: Message): Message {
 export class HostBackend implements Backend {
   readonly name = 'grpc';
   readonly capabilities: Capabilities;
+  /**
+   * A host has no connection of its own to lose: clients come and go (each one's stream ending is
+   * its own business), so nothing is emitted here.
+   */
+  readonly status = new StatusFeed('grpc');
   /** The bound address, `host:port`. */
   readonly address: string;
   readonly #server: GrpcServer;

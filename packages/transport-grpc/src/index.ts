@@ -32,6 +32,7 @@ function capabilitiesFor(maxPayload: number): Capabilities {
     wildcards: true,
     headers: true,
     queueGroups: true,
+    deadLetter: false,
     timing: { surveyDeadlineMs: 300, settleMs: 50 },
   };
 }

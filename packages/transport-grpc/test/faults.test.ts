@@ -2,6 +2,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { StatusLog } from '@msg/conformance';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GrpcTransport, createGrpcTransport } from '../src/index.js';
 
@@ -47,6 +48,7 @@ describe('faults', () => {
     const [first, address] = await startHost('127.0.0.1:0');
     children.push(first);
     client = await createGrpcTransport({ connect: address });
+    const watched = new StatusLog(client);
     await client.reply('fault.client', (request) => utf8(`client:${text(request.data)}`));
     const news = (await client.subscribe('fault.news'))[Symbol.asyncIterator]();
 
@@ -69,6 +71,11 @@ describe('faults', () => {
     expect(text((await client.request('fault.relay', utf8('again'))).data)).toBe('client:again');
     await client.request('fault.announce', utf8('resubscribed'));
     expect(text((await news.next()).value.data)).toBe('resubscribed');
+
+    // A user watching status() saw the stream lost, the reopen attempts and the recovery, in order.
+    console.info(`grpc faults: status events ${watched.types().join(' → ')}`);
+    expect(watched.recovered()).toBe(true);
+    expect(watched.events[0]).toMatchObject({ type: 'disconnected', error: { code: 'CONNECTION' } });
   }, 60_000);
 
   it('close with a host that stopped reading ends within closeTimeout, with a subscription still open', async () => {

@@ -14,6 +14,7 @@ import {
   type Transport,
   type TransportFactory,
   NoRespondersError,
+  StatusFeed,
   createTransport,
   registerTransport,
 } from '@msg/core';
@@ -28,6 +29,7 @@ export const inprocCapabilities: Capabilities = {
   wildcards: true,
   headers: true,
   queueGroups: true,
+  deadLetter: false,
   timing: { surveyDeadlineMs: 200, settleMs: 50 },
 };
 
@@ -43,6 +45,8 @@ function copy(message: Message): Message {
 class InprocBackend implements Backend {
   readonly name = 'inproc';
   readonly capabilities = inprocCapabilities;
+  /** Nothing to lose: no connection, and no work in the background. */
+  readonly status = new StatusFeed('inproc');
   readonly #hub: Hub;
 
   constructor(hub: Hub) {

@@ -13,6 +13,7 @@ import {
   type SASLOptions,
 } from 'kafkajs';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import { StatusFeed } from '@msg/core';
 import { toKafkaError } from './errors.js';
 import { Outbox } from './outbox.js';
 
@@ -69,6 +70,8 @@ export class Connection {
   /** Replies and survey answers: they go to requesters' inboxes, which are deleted as they leave. */
   readonly answers: Outbox;
   readonly partitions: number;
+  /** Each consumer's crashes, restarts and failed commits. */
+  readonly status = new StatusFeed('kafka');
   readonly #replicationFactor: number;
   #topics = new Map<string, Promise<void>>();
   #listing: Promise<string[]> | undefined;
@@ -94,6 +97,7 @@ export class Connection {
     this.outbox = new Outbox(this.producer, MAX_PAYLOAD);
     this.answers = new Outbox(this.#answerProducer(), MAX_PAYLOAD, {
       replace: async (broken) => {
+        // A broken producer is dropped whatever it says; its replacement is what matters.
         await broken.disconnect().catch(() => undefined);
         const fresh = this.#answerProducer();
         await fresh.connect();
@@ -181,6 +185,7 @@ export class Connection {
 
   /** Tracks a consumer leaving its group, which close waits for. */
   leaving(left: Promise<void>): void {
+    // A consumer that fails to leave is dropped by the broker at its session timeout: close need not fail.
     const settled = left.catch(() => undefined);
     this.#leaving.add(settled);
     void settled.then(() => this.#leaving.delete(settled));

@@ -4,14 +4,19 @@
 // slow one holds back only the commits behind it, not the reading.
 // A group without committed offsets starts at the end of the log as it was when `consume` began, so
 // that what is published after `consume` resolves is delivered and what came before is not.
+// Kafka keeps no delivery count: with `countFailures` the consumer counts each record's failed
+// deliveries itself, in memory, so a count starts again on another member or after a restart.
 
-import { ConnectionError } from '@msg/core';
+import { ConnectionError, type StatusFeed, isMsgError } from '@msg/core';
 import type { Admin, Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { type Connection, MAX_PAYLOAD } from './connection.js';
 import { toKafkaError } from './errors.js';
 
-/** Hands a record on; `settle` with no argument once it is done, with an error to read it again. */
-export type Take = (record: KafkaMessage, partition: number, settle: (error?: unknown) => void) => void;
+/**
+ * Hands a record on; `settle` with no argument once it is done, with an error to read it again (no
+ * sooner than `redeliverAfterMs`). `deliveries` is counted with `countFailures`.
+ */
+export type Take = (record: KafkaMessage, partition: number, settle: (error?: unknown, redeliverAfterMs?: number) => void, deliveries: number | undefined) => void;
 
 export interface ConsumeOptions {
   topic: string;
@@ -23,6 +28,8 @@ export interface ConsumeOptions {
   onCrash?: (error: unknown) => void;
   /** The group exists only for this consumer (not a queue group or durable name). */
   ephemeral: boolean;
+  /** Count each record's failed deliveries, for a dead-letter topic. */
+  countFailures?: boolean;
 }
 
 /** How long a new member may take to get its share of the topic before `consume` fails. */
@@ -41,10 +48,15 @@ export async function consume(connection: Connection, options: ConsumeOptions): 
   }
   const consumer = connection.consumer(groupId);
   const flow = new Flow(options.maxPending);
-  const ledger = new Ledger(consumer, topic, flow);
+  const label = `the consumer of "${topic}" (group ${groupId})`;
+  const ledger = new Ledger(consumer, topic, flow, options.countFailures === true, (error) =>
+    connection.status.error(label, toKafkaError(error, `committing offsets of "${topic}" (the records will be delivered again)`, MAX_PAYLOAD)),
+  );
   // A new generation of the group reads again from the committed offsets: what was in hand is forgotten.
   consumer.on(consumer.events.GROUP_JOIN, () => ledger.forget());
   const joined = placedOnJoin(consumer, connection.admin, options, ends);
+  const watching = joined.done.then(() => watch(consumer, connection.status, label, topic));
+  watching.catch(() => undefined); // a consumer that never joined is the caller's rejection below
   try {
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: false });
@@ -57,6 +69,7 @@ export async function consume(connection: Connection, options: ConsumeOptions): 
   } catch (error) {
     joined.cancel();
     flow.stop();
+    // The join's failure is the news; a consumer that cannot even disconnect has nothing to release.
     await consumer.disconnect().catch(() => undefined);
     throw toKafkaError(error, `joining group "${groupId}" on "${topic}"`, MAX_PAYLOAD);
   }
@@ -64,16 +77,40 @@ export async function consume(connection: Connection, options: ConsumeOptions): 
     // Settles arrive right after this resolves (the core gives back what it still holds), and
     // the offsets they allow are committed before the group is left: so leave on the next turn.
     flow.stopTaking();
+    // Held for a nack's delay: not committed, so the group's next member reads it again.
+    ledger.release();
     const leaving = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
       flow.stop();
       await ledger.committed();
       await consumer.disconnect();
-      // A group named for this one consumer has no use after it: drop its offsets from the broker.
+      // A group named for this one consumer has no use after it: drop its offsets from the broker
+      // (one left behind holds only offsets, which the broker expires).
       if (options.ephemeral) await connection.admin.deleteGroups([groupId]).catch(() => undefined);
     });
     connection.leaving(leaving);
     return Promise.resolve();
   };
+}
+
+/**
+ * After the first join: a crash that kafkajs restarts from is a lost connection and its reconnect
+ * (back once the group is joined again); one it does not restart from ends this consumer's reading.
+ */
+function watch(consumer: Consumer, status: StatusFeed, connection: string, topic: string): void {
+  let attempt = 0;
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    const error = toKafkaError(payload.error, `reading "${topic}"`, MAX_PAYLOAD);
+    if (!payload.restart) {
+      status.error(connection, new ConnectionError(`kafka: ${connection} stopped and will not restart: ${error.message}; subscribe again`, { cause: payload.error }));
+      return;
+    }
+    if (attempt === 0) status.emit({ type: 'disconnected', connection, error });
+    status.emit({ type: 'reconnecting', connection, attempt: ++attempt, delayMs: 0 });
+  });
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    if (attempt > 0) status.emit({ type: 'reconnected', connection });
+    attempt = 0;
+  });
 }
 
 /** Each partition's end offset now: where a group without offsets starts. */
@@ -126,6 +163,7 @@ function placedOnJoin(consumer: Consumer, admin: Admin, options: ConsumeOptions,
       offJoin();
     };
   });
+  // Awaited by consume; this keeps a crash before that await from being an unhandled rejection.
   done.catch(() => undefined);
   return { done, cancel };
 }
@@ -206,25 +244,48 @@ class Ledger {
   readonly #lines = new Map<number, InHand[]>();
   readonly #due = new Map<number, string>();
   #committing: Promise<void> | undefined;
+  /** Failed deliveries of records not yet done, by `partition:offset`; undefined when not counted. */
+  readonly #failures: Map<string, number> | undefined;
+  /** Nacks waiting for their delay. */
+  readonly #held = new Set<NodeJS.Timeout>();
 
   constructor(
     readonly consumer: Consumer,
     readonly topic: string,
     readonly flow: Flow,
-  ) {}
+    countFailures: boolean,
+    readonly commitFailed: (error: unknown) => void,
+  ) {
+    if (countFailures) this.#failures = new Map();
+  }
+
+  /** This delivery's number (failures so far, plus one), when failures are counted. */
+  deliveries(partition: number, offset: string): number | undefined {
+    const failures = this.#failures;
+    return failures ? (failures.get(`${partition}:${offset}`) ?? 0) + 1 : undefined;
+  }
 
   /** Records that `record` is in the consumer's hands; the function returned settles it, once. */
-  hand(partition: number, offset: string): (error?: unknown) => void {
+  hand(partition: number, offset: string): (error?: unknown, redeliverAfterMs?: number) => void {
     let line = this.#lines.get(partition);
     if (!line) this.#lines.set(partition, (line = []));
     const entry: InHand = { offset, done: false };
     line.push(entry);
     const inLine = line;
     let settled = false;
-    return (error) => {
+    const settle = (error?: unknown, redeliverAfterMs?: number): void => {
       if (settled) return;
+      if (error !== undefined && redeliverAfterMs !== undefined && this.flow.taking) {
+        const timer = setTimeout(() => {
+          this.#held.delete(timer);
+          settle(error);
+        }, redeliverAfterMs);
+        this.#held.add(timer);
+        return;
+      }
       settled = true;
       this.flow.settled();
+      this.#count(partition, offset, error);
       // A line forgotten (the group moved on) or cut short (a record before it failed): read again anyway.
       if (this.#lines.get(partition) !== inLine) return;
       const at = inLine.indexOf(entry);
@@ -238,6 +299,22 @@ class Ledger {
         if (this.flow.taking) this.consumer.seek({ topic: this.topic, partition, offset });
       }
     };
+    return settle;
+  }
+
+  #count(partition: number, offset: string, error: unknown): void {
+    const failures = this.#failures;
+    if (!failures) return;
+    const key = `${partition}:${offset}`;
+    if (error === undefined) failures.delete(key);
+    // Given back unconsumed (the subscription ended) is no failed delivery.
+    else if (!isMsgError(error, 'CLOSED')) failures.set(key, (failures.get(key) ?? 0) + 1);
+  }
+
+  /** Drops what waits for a nack's delay: it stays uncommitted, for the group to read again. */
+  release(): void {
+    for (const timer of this.#held) clearTimeout(timer);
+    this.#held.clear();
   }
 
   #advance(partition: number, line: InHand[]): void {
@@ -255,8 +332,8 @@ class Ledger {
     while (this.#due.size > 0) {
       const offsets = [...this.#due].map(([partition, offset]) => ({ topic: this.topic, partition, offset }));
       this.#due.clear();
-      // A lost commit means a redelivery, which at-least-once allows.
-      await this.consumer.commitOffsets(offsets).catch(() => undefined);
+      // A lost commit means a redelivery, which at-least-once allows; it is reported all the same.
+      await this.consumer.commitOffsets(offsets).catch(this.commitFailed);
     }
     this.#committing = undefined;
   }
@@ -285,7 +362,8 @@ async function readBatch(payload: EachBatchPayload, take: Take, flow: Flow, ledg
     try {
       await heartbeat();
     } catch {
-      // The group is rebalancing: this batch may now belong to another member.
+      // The group is rebalancing: this batch may now belong to another member, which the next
+      // join sorts out; nothing is lost.
       lost = true;
     }
   };
@@ -298,6 +376,6 @@ async function readBatch(payload: EachBatchPayload, take: Take, flow: Flow, ledg
     const settle = ledger.hand(partition, record.offset);
     // The next fetch starts after it; its commit waits in the ledger until it and those before it are done.
     resolveOffset(record.offset);
-    take(record, partition, settle);
+    take(record, partition, settle, ledger.deliveries(partition, record.offset));
   }
 }

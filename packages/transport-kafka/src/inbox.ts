@@ -2,10 +2,11 @@
 // are matched to the waiting request or survey by the message id they carry.
 
 import { ConnectionError, type Deliver, type Message, PendingReplies } from '@msg/core';
-import type { Connection } from './connection.js';
+import { type Connection, MAX_PAYLOAD } from './connection.js';
 import { consume, type StopConsuming } from './consumer.js';
 import { inboxTopic } from './names.js';
 import { fromRecord } from './wire.js';
+import { toKafkaError } from './errors.js';
 
 export class Inbox {
   readonly topic: string;
@@ -53,6 +54,9 @@ export class Inbox {
   async close(): Promise<void> {
     await this.#stop?.();
     await this.#connection.allLeft();
-    await this.#connection.deleteTopic(this.topic).catch(() => undefined);
+    // An inbox topic left behind takes disk until deleted by hand; report it rather than fail close.
+    await this.#connection.deleteTopic(this.topic).catch((error: unknown) => {
+      this.#connection.status.error('admin', toKafkaError(error, `deleting the reply topic "${this.topic}"`, MAX_PAYLOAD));
+    });
   }
 }

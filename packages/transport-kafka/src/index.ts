@@ -12,6 +12,7 @@ import {
   type Message,
   type RequestCall,
   type Serve,
+  type StatusFeed,
   type Stop,
   type Transport,
   type TransportFactory,
@@ -41,6 +42,8 @@ export const kafkaCapabilities: Capabilities = {
   wildcards: false,
   headers: true,
   queueGroups: true,
+  // Counted by the consumer (Kafka keeps no delivery count); the dead letters go to a topic of their own.
+  deadLetter: true,
   // Every hop is a produce and a fetch (answers come back through the surveyor's inbox topic), and a
   // new consumer waits for the group coordinator: slower than a broker that routes in memory.
   timing: { surveyDeadlineMs: 2000, settleMs: 500 },
@@ -49,11 +52,13 @@ export const kafkaCapabilities: Capabilities = {
 class KafkaBackend implements Backend {
   readonly name = 'kafka';
   readonly capabilities = kafkaCapabilities;
+  readonly status: StatusFeed;
   readonly #connection: Connection;
   #inbox: Promise<Inbox> | undefined;
 
   constructor(connection: Connection) {
     this.#connection = connection;
+    this.status = connection.status;
   }
 
   /** The reply topic, opened at the first request or survey: a pure subscriber never needs one. */
@@ -94,6 +99,7 @@ class KafkaBackend implements Backend {
   }
 
   async close(): Promise<void> {
+    // An inbox that never opened has nothing to close (its failure went to the request that opened it).
     const inbox = await this.#inbox?.catch(() => undefined);
     await inbox?.close();
     await this.#connection.close();

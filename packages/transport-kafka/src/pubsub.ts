@@ -25,7 +25,8 @@ export async function subscribe(connection: Connection, topic: string, deliver: 
     topic,
     groupId,
     ephemeral: options.queue === undefined && options.durable === undefined,
+    countFailures: options.deadLetter !== undefined,
     maxPending: options.maxPending,
-    take: (record, partition, settle) => deliver(fromRecord(record, topic, `${topic}/${partition}`).message, settle),
+    take: (record, partition, settle, deliveries) => deliver(fromRecord(record, topic, `${topic}/${partition}`).message, settle, deliveries),
   });
 }

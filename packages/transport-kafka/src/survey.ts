@@ -31,6 +31,7 @@ export async function respond(connection: Connection, subject: string, serve: Se
       if (replyTo === undefined) return settle();
       void serve(message)
         .then((answer) => connection.answers.send(replyTo, toRecord(answer, { subject: true })))
+        // An answer that cannot be sent (the surveyor is gone, its inbox deleted) is not worth sending again.
         .catch(() => undefined)
         .finally(() => settle());
     },

@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { type Message, isMsgError } from '@msg/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type KafkaOptions, createKafkaTransport } from '../src/index.js';
-import { freePort } from '@msg/conformance';
+import { StatusLog, freePort } from '@msg/conformance';
 
 const run = promisify(execFile);
 const script = fileURLToPath(new URL('../../../scripts/kafka/kafka', import.meta.url));
@@ -59,7 +59,7 @@ class OwnBroker {
 
   /** Stops it by its pid whatever state the test left it in, and removes its folder. */
   async remove(): Promise<void> {
-    await this.command('down').catch(() => undefined);
+    await this.command('down').catch(() => undefined); // it may be down already; the pid below is the backstop
     const pid = Number(await readFile(join(this.state, 'kafka.pid'), 'utf8').catch(() => ''));
     // Only while that pid is still our broker (its command line names our folder), never a reused one.
     const cmdline = pid > 0 ? await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '') : '';
@@ -94,6 +94,7 @@ describe.skipIf(skip)('kafka › the broker restarts under load', () => {
   it('every message whose publish resolved is consumed, and a request during the outage fails with CONNECTION', async () => {
     const publisher = await createKafkaTransport(options);
     const consumer = await createKafkaTransport(options);
+    const watched = new StatusLog(consumer);
     const topic = `faults.restart.${process.pid}.${Date.now()}`;
     const service = `faults.service.${process.pid}.${Date.now()}`;
     try {
@@ -143,7 +144,7 @@ describe.skipIf(skip)('kafka › the broker restarts under load', () => {
         await broker.command('up');
       })();
       let outageOver = false;
-      void outage.finally(() => (outageOver = true)).catch(() => undefined);
+      void outage.finally(() => (outageOver = true)).catch(() => undefined); // awaited below, where it fails the case
       while ((!outageOver || next < MESSAGES) && next < MAX_MESSAGES && Date.now() < loadEnds) await publishSome();
       await outage;
       publishing = false;
@@ -158,6 +159,9 @@ describe.skipIf(skip)('kafka › the broker restarts under load', () => {
       expect(sent.size).toBeGreaterThan(0);
       expect(failed).toBeGreaterThan(0); // the outage really happened under load
       expect(lost).toEqual([]);
+      // A user watching status() saw the subscription's consumer lose the broker and come back.
+      console.info(`kafka restart: status events ${watched.types().join(' → ')}`);
+      expect(watched.recovered()).toBe(true);
 
       await stream.unsubscribe();
       await reading;

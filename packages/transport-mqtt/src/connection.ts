@@ -1,7 +1,7 @@
 // Opening an MQTT 5 client: credentials kept out of every message, reconnects, the first connect's
 // failure (refused, unreachable, timed out) as a core ConnectionError, and the client's errors.
 
-import { ConnectionError, InvalidArgumentError, type MsgError, isMsgError } from '@msg/core';
+import { ConnectionError, InvalidArgumentError, type MsgError, type StatusFeed, isMsgError } from '@msg/core';
 import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
 
 export interface MqttConnectionOptions {
@@ -20,8 +20,6 @@ export interface MqttConnectionOptions {
   connectTimeout?: number;
   /** Passed to `tls.connect` for `mqtts://`: `ca`, `cert`, `key`, `rejectUnauthorized`... */
   tls?: Pick<IClientOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized' | 'servername'>;
-  /** A failure in the background (a refused reconnect, a protocol error); default: printed once per transport. */
-  onError?: (error: MsgError) => void;
   /** Any other MQTT.js option, applied last. */
   client?: Partial<IClientOptions>;
 }
@@ -109,19 +107,32 @@ export function openClient(point: Endpoint, extra: IClientOptions): Promise<{ cl
 }
 
 /**
- * Reports the client's background failures: its errors, a DISCONNECT the broker sent (a server
- * shutting down, an administrative action), and every connection lost other than by our own end
- * (a broker gone, or a session taken over by another client with the same id, which Mosquitto does
- * without a DISCONNECT). `hint` is added to the last, to say what may cause it.
+ * Passes one client's events to the transport's status feed, as `connection`: a connection lost
+ * other than by our own end (a broker gone, a DISCONNECT it sent, or a session taken over by another
+ * client with the same id, which Mosquitto does without a DISCONNECT; `hint` says what may cause
+ * it), each reconnect attempt, the reconnect, and the client's errors.
  */
-export function watch(client: MqttClient, what: string, report: (error: MsgError) => void, hint = ''): void {
-  client.on('error', (error) => report(toConnectionError(error, what)));
+export function watch(client: MqttClient, connection: string, status: StatusFeed, hint = ''): void {
+  let attempt = 0;
+  let reason = '';
+  client.on('error', (error) => status.error(connection, toConnectionError(error, connection)));
   client.on('disconnect', (packet) => {
-    const reason = packet.properties?.reasonString;
-    report(new ConnectionError(`mqtt: the broker disconnected ${what} (reason code ${packet.reasonCode ?? 0}${reason ? `: ${reason}` : ''}); the client reconnects`));
+    const said = packet.properties?.reasonString;
+    reason = ` (the broker sent DISCONNECT, reason code ${packet.reasonCode ?? 0}${said ? `: ${said}` : ''})`;
   });
   client.on('offline', () => {
-    if (!client.disconnecting) report(new ConnectionError(`mqtt: ${what} lost its connection to the broker; the client reconnects${hint}`));
+    if (client.disconnecting) return;
+    attempt = 0;
+    const error = new ConnectionError(`mqtt: ${connection} lost its connection to the broker${reason}; the client reconnects${hint}`);
+    reason = '';
+    status.emit({ type: 'disconnected', connection, error });
+  });
+  client.on('reconnect', () => {
+    status.emit({ type: 'reconnecting', connection, attempt: ++attempt, delayMs: client.options.reconnectPeriod ?? 0 });
+  });
+  client.on('connect', () => {
+    if (attempt > 0) status.emit({ type: 'reconnected', connection });
+    attempt = 0;
   });
 }
 

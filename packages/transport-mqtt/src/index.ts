@@ -8,12 +8,12 @@ import {
   type Capabilities,
   type Deliver,
   type Message,
-  type MsgError,
   type RequestCall,
   type Serve,
   type Stop,
   type Transport,
   type TransportFactory,
+  StatusFeed,
   createTransport,
   nextId,
   registerTransport,
@@ -42,6 +42,7 @@ export const mqttCapabilities: Capabilities = {
   wildcards: true,
   headers: true,
   queueGroups: true,
+  deadLetter: false,
   timing: { surveyDeadlineMs: 500, settleMs: 100 },
 };
 
@@ -55,6 +56,7 @@ export const mqttQos1Capabilities: Capabilities = {
   patterns: ['request', 'publish', 'survey'],
   delivery: 'at-least-once',
   durable: true,
+  deadLetter: true,
   timing: { surveyDeadlineMs: 500, settleMs: 200 },
 };
 
@@ -70,15 +72,17 @@ export interface MqttOptions extends MqttConnectionOptions {
 class MqttBackend implements Backend {
   readonly name: string;
   readonly capabilities: Capabilities;
+  readonly status: StatusFeed;
   readonly #broker: Broker;
   readonly #requests: Requests;
   readonly #point: Endpoint;
   /** Set in the at-least-once profile. */
   readonly #sessions: SessionSettings | undefined;
 
-  constructor(broker: Broker, requests: Requests, point: Endpoint, capabilities: Capabilities, sessions: SessionSettings | undefined) {
+  constructor(broker: Broker, requests: Requests, point: Endpoint, capabilities: Capabilities, sessions: SessionSettings | undefined, status: StatusFeed) {
     this.name = sessions ? 'mqtt+qos1' : 'mqtt';
     this.capabilities = capabilities;
+    this.status = status;
     this.#broker = broker;
     this.#requests = requests;
     this.#point = point;
@@ -123,19 +127,10 @@ class MqttBackend implements Backend {
   }
 
   async close(): Promise<void> {
+    // Unsubscribing the reply inbox fails when the connection is down; ending it, next, drops it anyway.
     await this.#requests.stop().catch(() => undefined);
     await this.#broker.close();
   }
-}
-
-/** Prints the first background failure of a transport; later ones are not printed (pass onError to see each). */
-function reportOnce(): (error: MsgError) => void {
-  let reported = false;
-  return (error) => {
-    if (reported) return;
-    reported = true;
-    console.error('@msg/transport-mqtt: a background failure (reported once; pass onError to see each):', error.message);
-  };
 }
 
 /**
@@ -145,9 +140,9 @@ function reportOnce(): (error: MsgError) => void {
  */
 export async function createMqttTransport(options: MqttOptions = {}): Promise<Transport> {
   const point = endpoint(options);
-  const report = options.onError ?? reportOnce();
+  const status = new StatusFeed(options.qos === 1 ? 'mqtt+qos1' : 'mqtt');
   const { client } = await openClient(point, { clientId: options.clientId ?? `msg-${nextId()}`, clean: true });
-  watch(client, `the connection to ${point.where}`, report);
+  watch(client, `the connection to ${point.where}`, status);
   try {
     const packetLimit = Math.min(client.serverProperties?.maximumPacketSize ?? PROTOCOL_MAX_PACKET, PROTOCOL_MAX_PACKET);
     const base = options.qos === 1 ? mqttQos1Capabilities : mqttCapabilities;
@@ -155,8 +150,8 @@ export async function createMqttTransport(options: MqttOptions = {}): Promise<Tr
     const broker = new Broker(client, point.where, packetLimit);
     const requests = await Requests.open(broker);
     const sessions =
-      options.qos === 1 ? { durableSeconds: options.durableSessionSeconds ?? 86_400, idleSeconds: options.idleSessionSeconds ?? 300, report } : undefined;
-    return createTransport(new MqttBackend(broker, requests, point, capabilities, sessions));
+      options.qos === 1 ? { durableSeconds: options.durableSessionSeconds ?? 86_400, idleSeconds: options.idleSessionSeconds ?? 300, status } : undefined;
+    return createTransport(new MqttBackend(broker, requests, point, capabilities, sessions, status));
   } catch (error) {
     client.end(true);
     throw error;

@@ -3,6 +3,7 @@
 // this same transport are reached here, without the socket.
 
 import { type BusLink, type Deliver, type Message, Kind } from '@msg/core';
+import { badFrame } from './socket.js';
 import type { Mesh } from './mesh.js';
 import { type Wire, encodeNamed, nameEnd, readBody } from './wire.js';
 
@@ -45,8 +46,8 @@ export class Bus {
     let message: Message;
     try {
       message = readBody(frame.subarray(end + 1), group);
-    } catch {
-      return; // a malformed envelope is dropped, as a lost message would be (at-most-once)
+    } catch (error) {
+      return badFrame(this.mesh.settings, `the bus "${group}"`, error);
     }
     for (const deliver of members) deliver(message);
   }

@@ -8,12 +8,14 @@ import {
   type Capabilities,
   type Deliver,
   type Message,
+  type MsgError,
   type RequestCall,
   type Serve,
   type Stop,
   type Transport,
   type TransportFactory,
   InvalidArgumentError,
+  StatusFeed,
   createTransport,
   registerTransport,
 } from '@msg/core';
@@ -75,6 +77,7 @@ export const nanomsgCapabilities: Capabilities = {
   wildcards: true,
   headers: true,
   queueGroups: false,
+  deadLetter: false,
   timing: { surveyDeadlineMs: 300, settleMs: 100 },
 };
 
@@ -122,6 +125,10 @@ export interface NanomsgOptions {
 
 class NanomsgBackend implements Backend {
   readonly name = 'nanomsg';
+  /** nanomsg reconnects by itself and tells nothing of its links: only malformed frames are reported. */
+  get status(): StatusFeed {
+    return this.settings.status;
+  }
 
   constructor(
     readonly capabilities: Capabilities,
@@ -152,7 +159,7 @@ class NanomsgBackend implements Backend {
       const endpoints = fixed !== undefined ? [fixed] : this.given.takeBind();
       bound = bindReplier(this.settings, endpoints.length > 0 ? endpoints : [await newEndpoint(this.options.listen)]);
     }
-    return serveRequests(this.options.directory, bound, service, serve);
+    return serveRequests(this.options.directory, this.settings, bound, service, serve);
   }
 
   publish(message: Message): void {
@@ -205,7 +212,7 @@ export async function createNanomsgTransport(options: NanomsgOptions = {}): Prom
   const wire = options.wire ?? 'envelope';
   const capabilities = wire === 'plain' ? nanomsgPlainCapabilities : nanomsgCapabilities;
   // Room beyond the payload for the name and envelope; a frame over it is refused by the receiver.
-  const settings: SocketSettings = { maxFrame: capabilities.maxPayload + MiB, bufferBytes: options.bufferBytes ?? MiB };
+  const settings: SocketSettings = { maxFrame: capabilities.maxPayload + MiB, bufferBytes: options.bufferBytes ?? MiB, status: new StatusFeed('nanomsg') };
   const endpoints = {
     publish: options.bind?.publish ?? (await newEndpoint(listen)),
     survey: options.bind?.survey ?? (await newEndpoint(listen)),
@@ -220,7 +227,11 @@ export async function createNanomsgTransport(options: NanomsgOptions = {}): Prom
   try {
     replier = bindGiven(given, mesh, settings);
     const surveys = new Surveys(mesh, wire);
-    if (options.discovery) discovering = await useDiscovery(directory, 'nanomsg', options.discovery, () => meetings(options.discovery as DiscoveryConfig, listen, options));
+    if (options.discovery) {
+      // A record that cannot be sent is a background failure: it goes to status().
+      const config = { onError: (error: MsgError) => settings.status.error('discovery', error), ...options.discovery };
+      discovering = await useDiscovery(directory, 'nanomsg', config, () => meetings(config, listen, options));
+    }
     await mesh.start(linkTimeoutMs, { publish: (frame) => pubsub.received(frame), bus: (frame) => bus.received(frame) });
     const requests = new Requests(directory, settings, wire, options.maxInFlight ?? 64);
     const backendOptions = { ...options, directory, listen, linkTimeoutMs };

@@ -15,7 +15,8 @@
 // the directory lists any, every transport also probes at a slower pace for as long as it lives, and
 // what receives (creating a transport, subscribe, respond, join) waits a bounded time until its
 // socket has heard every such peer: a link to a peer that died but is still listed cannot be proven.
-// On close a transport linked to such peers lingers a moment for them to read what it sent last.
+// On close, a transport linked to such peers keeps its PUB and BUS sockets open a while in the
+// background, for them to read what it sent last.
 
 import { ConnectionError, nextId } from '@msg/core';
 import type { Directory, Peer, PeerEndpoints } from '@msg/discovery';
@@ -28,8 +29,11 @@ const PROBE_INTERVAL_MS = 10;
 const REMOTE_PROBE_INTERVAL_MS = 50;
 /** How long a receiving socket waits to hear the transports of other processes (see above). */
 export const REMOTE_WAIT_MS = 500;
-/** How long close waits, after its farewell, for the transports of other processes to read it. */
-const REMOTE_LINGER_MS = 200;
+/**
+ * How long the PUB and BUS sockets of a closed transport linked to transports of other processes
+ * stay open in the background, for them to read what it sent last (as ZeroMQ's linger).
+ */
+const REMOTE_LINGER_MS = 2000;
 /** How long close waits for its peers to read its farewell (see above). */
 export const FAREWELL_TIMEOUT_MS = 1000;
 /** Frames read per poll callback, so that a flood cannot starve the rest of the event loop. */
@@ -59,6 +63,8 @@ export class Mesh {
   #timer: NodeJS.Timeout | undefined;
   /** Probes while the directory lists transports of other processes. */
   #remoteTimer: NodeJS.Timeout | undefined;
+  /** Peers of other processes that left, each with the timer that disconnects from it. */
+  readonly #leaving = new Set<NodeJS.Timeout>();
 
   constructor(
     directory: Directory,
@@ -184,7 +190,6 @@ export class Mesh {
     this.#timer = setInterval(() => this.#sendFarewells(), PROBE_INTERVAL_MS);
     this.#sendFarewells();
     await this.#whenTrue(() => !this.#isHeard('publish') && !this.#isHeard('bus'), timeoutMs);
-    if (this.#hasRemotes()) await new Promise((resolve) => setTimeout(resolve, REMOTE_LINGER_MS));
   }
 
   close(): void {
@@ -192,14 +197,19 @@ export class Mesh {
     this.#timer = undefined;
     clearInterval(this.#remoteTimer);
     this.#remoteTimer = undefined;
+    for (const timer of this.#leaving) clearTimeout(timer);
+    this.#leaving.clear();
     for (const ear of this.#ears) this.#links.removeEar(ear);
     this.#unwatch?.();
     this.#links.probers.delete(this.id);
+    const lingering = this.#hasRemotes();
     this.#unlist?.();
-    this.publisher.close();
     this.subscriber.close();
     this.surveyor.close();
-    this.bus.close();
+    this.bus.pause();
+    const sending = [this.publisher, this.bus];
+    if (!lingering) for (const socket of sending) socket.close();
+    else setTimeout(() => sending.forEach((socket) => socket.close()), REMOTE_LINGER_MS).unref();
   }
 
   #drain(socket: NanoSocket, ear: Ear, onFrame: (frame: Buffer) => void): void {
@@ -225,11 +235,26 @@ export class Mesh {
     if (bus && connects) this.bus.connect(bus);
   }
 
+  /**
+   * Disconnects from a peer that left. One of another process (its goodbye can come before what it
+   * sent last has been read here: disconnecting drops it) is disconnected once its linger is over.
+   */
   #unlink(peer: Peer): void {
+    if (peer.origin === undefined) return this.#disconnect(peer);
+    const timer = setTimeout(() => {
+      this.#leaving.delete(timer);
+      this.#disconnect(peer);
+    }, REMOTE_LINGER_MS);
+    timer.unref();
+    this.#leaving.add(timer);
+  }
+
+  #disconnect(peer: Peer): void {
+    const listed = (endpoint: string) => this.#directory.peers().some((p) => p.endpoints.publish === endpoint || p.endpoints.survey === endpoint || p.endpoints.bus === endpoint);
     const { publish, survey, bus } = peer.endpoints;
-    if (publish) this.subscriber.disconnect(publish);
-    if (survey) for (const socket of this.#respondents) socket.disconnect(survey);
-    if (bus) this.bus.disconnect(bus);
+    if (publish && !listed(publish)) this.subscriber.disconnect(publish);
+    if (survey && !listed(survey)) for (const socket of this.#respondents) socket.disconnect(survey);
+    if (bus && !listed(bus)) this.bus.disconnect(bus);
   }
 
   /** A peer's farewell: everything it sent to `ear` has been read, and it is no longer heard. */

@@ -3,6 +3,7 @@
 // nanomsg filters by prefix and the core matches patterns exactly.
 
 import { type Deliver, type Message, type Stop, Kind, hasWildcard } from '@msg/core';
+import { badFrame } from './socket.js';
 import type { Mesh } from './mesh.js';
 import { type Wire, encodeNamed, nameEnd, readBody } from './wire.js';
 
@@ -68,8 +69,8 @@ export class PubSub {
     let message: Message;
     try {
       message = readBody(frame.subarray(end + 1), topic);
-    } catch {
-      return; // a malformed envelope is dropped, as a lost message would be (at-most-once)
+    } catch (error) {
+      return badFrame(this.mesh.settings, `the subscription to "${topic}"`, error);
     }
     if (exact) for (const deliver of exact) deliver(message);
     for (const deliver of this.#wildcard) deliver(message);

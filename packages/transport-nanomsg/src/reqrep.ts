@@ -8,7 +8,7 @@ import { type Message, type RequestCall, type Serve, type Stop, BadFrameError, E
 import type { Directory } from '@msg/discovery';
 import { nn } from './native.js';
 import { serveInTurn } from './serve.js';
-import { NanoSocket, type SocketSettings } from './socket.js';
+import { NanoSocket, type SocketSettings, badFrame } from './socket.js';
 import { type Wire, encodeRequest, readBody, readRequest, wireOf } from './wire.js';
 
 /**
@@ -170,14 +170,16 @@ export function bindReplier(settings: SocketSettings, endpoints: readonly string
 }
 
 /** Serves `service` on a bound REP socket, listed in the directory until stopped. */
-export function serveRequests(directory: Directory, { socket, endpoint }: Bound, service: string, serve: Serve): Stop {
+export function serveRequests(directory: Directory, settings: SocketSettings, { socket, endpoint }: Bound, service: string, serve: Serve): Stop {
   serveInTurn(socket, (frame) => {
     let request: Message;
     let deadline: number | undefined;
     try {
       ({ request, deadline } = readRequest(frame, service));
-    } catch {
-      return undefined; // a malformed request gets no reply; the REP socket forgets it on the next one
+    } catch (error) {
+      // A malformed request gets no reply; the REP socket forgets it on the next one.
+      badFrame(settings, `the replier of "${service}"`, error);
+      return undefined;
     }
     // Nobody waits for the reply any more: skip the work.
     if (deadline !== undefined && Date.now() > deadline) return undefined;

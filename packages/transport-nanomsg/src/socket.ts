@@ -1,7 +1,7 @@
 // One nanomsg socket: endpoints, options, non-blocking send and receive, and a poll that tells us
 // when to read. Every addon error becomes a ConnectionError naming what failed.
 
-import { ConnectionError, PayloadTooLargeError } from '@msg/core';
+import { BadFrameError, ConnectionError, PayloadTooLargeError, type StatusFeed } from '@msg/core';
 import { type PollHandle, nn } from './native.js';
 
 export type Protocol = 'req' | 'rep' | 'pub' | 'sub' | 'surveyor' | 'respondent' | 'bus' | 'push' | 'pull' | 'pair';
@@ -24,6 +24,13 @@ export interface SocketSettings {
   maxFrame: number;
   /** Send and receive buffer, in bytes, per socket. */
   bufferBytes: number;
+  /** Where frames that do not decode are reported (nanomsg tells nothing of its links). */
+  status: StatusFeed;
+}
+
+/** Reports a frame that did not decode, received on `socket`; it is dropped, as a lost message would be. */
+export function badFrame(settings: SocketSettings, socket: string, error: unknown): void {
+  settings.status.error(socket, new BadFrameError(`nanomsg: dropped a frame that is not a valid msg frame on ${socket}: ${(error as Error)?.message ?? String(error)}`, { cause: error }));
 }
 
 function failure(what: string): ConnectionError {
@@ -39,7 +46,7 @@ export class NanoSocket {
   #writePoll: PollHandle | undefined;
   #closed = false;
 
-  constructor(protocol: Protocol, settings: SocketSettings) {
+  constructor(protocol: Protocol, settings: Pick<SocketSettings, 'maxFrame' | 'bufferBytes'>) {
     this.protocol = protocol;
     this.#maxFrame = settings.maxFrame;
     this.#fd = nn.Socket(nn.AF_SP, protocols[protocol]);

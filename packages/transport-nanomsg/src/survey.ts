@@ -7,7 +7,7 @@ import type { Ear } from './links.js';
 import type { Mesh } from './mesh.js';
 import { nn } from './native.js';
 import { serveInTurn } from './serve.js';
-import { NanoSocket } from './socket.js';
+import { NanoSocket, badFrame } from './socket.js';
 import { type Wire, encodeBody, encodeNamed, isProbe, readBody, wireOf } from './wire.js';
 
 /** The core ends each survey at its deadline; nanomsg's own deadline must never end it earlier. */
@@ -54,8 +54,9 @@ export class Surveys {
         let answer: Message;
         try {
           answer = readBody(frame, question.subject, question.id);
-        } catch {
-          continue; // a malformed answer is no answer
+        } catch (error) {
+          badFrame(this.mesh.settings, `the survey on "${question.subject}"`, error); // a malformed answer is no answer
+          continue;
         }
         if (answer.id === question.id) deliver(answer);
       }
@@ -87,7 +88,8 @@ export class Respondent {
       let question: Message;
       try {
         question = readBody(body, topic);
-      } catch {
+      } catch (error) {
+        badFrame(this.mesh.settings, `the respondent on "${topic}"`, error);
         return undefined;
       }
       const wire = wireOf(body);

@@ -2,10 +2,12 @@
 // a native replier killed and restarted. None may crash or wedge the process.
 
 import { connect as tcpConnect } from 'node:net';
-import type { Transport } from '@msg/core';
+import { StatusLog, sleep } from '@msg/conformance';
+import { ENVELOPE_MAGIC, ENVELOPE_VERSION, type Transport } from '@msg/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { newEndpoint } from '../src/endpoints.js';
 import { Directory, createNanomsgTransport, nanomsgCapabilities } from '../src/index.js';
+import { NanoSocket } from '../src/socket.js';
 import { NativePeer } from './native-peer.js';
 
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString();
@@ -64,6 +66,28 @@ describe('faults', () => {
       expect(text(message.data)).toBe('still publishing');
       break;
     }
+  });
+
+  it('a malformed envelope sent to a replier is reported to status() as BAD_FRAME, and the replier goes on', async () => {
+    const directory = new Directory();
+    const reply = await newEndpoint('tcp://127.0.0.1');
+    const a = await transport({ directory, bind: { reply: { 'fault.echo': reply } } });
+    const b = await transport({ directory });
+    const watched = new StatusLog(a);
+    await a.reply('fault.echo', (request) => request.data);
+    // Our magic and version, then a kind no envelope has: it starts like ours but cannot decode.
+    const raw = new NanoSocket('req', { maxFrame: 1024, bufferBytes: 64 * 1024 });
+    try {
+      raw.connect(reply);
+      for (let i = 0; i < 200 && watched.events.length === 0; i++) {
+        raw.send(new Uint8Array([ENVELOPE_MAGIC, ENVELOPE_VERSION, 0x63, 0]));
+        await sleep(10);
+      }
+    } finally {
+      raw.close();
+    }
+    expect(watched.events[0]).toMatchObject({ type: 'error', connection: 'the replier of "fault.echo"', error: { code: 'BAD_FRAME' } });
+    expect(text((await b.request('fault.echo', bytes('still here'))).data)).toBe('still here');
   });
 
   it('a client that connects and vanishes leaves the replier serving', async () => {

@@ -14,6 +14,7 @@ import {
   type Transport,
   type TransportFactory,
   ConnectionError,
+  StatusFeed,
   createTransport,
   registerTransport,
 } from '@msg/core';
@@ -24,6 +25,7 @@ import { DurableTopics, type NatsJetStreamOptions } from './jetstream.js';
 import { Publisher, subscribe } from './pubsub.js';
 import { REPLIER_QUEUE, Requests, serveRequests } from './reqrep.js';
 import { respond, survey } from './survey.js';
+import { toCoreError } from './errors.js';
 import { HEADER_ROOM } from './wire.js';
 
 export type { NatsConnectionOptions, NatsTlsOptions } from './connection.js';
@@ -43,6 +45,7 @@ export const natsCapabilities: Capabilities = {
   wildcards: true,
   headers: true,
   queueGroups: true,
+  deadLetter: false,
   timing: { surveyDeadlineMs: 500, settleMs: 100 },
 };
 
@@ -56,6 +59,7 @@ export const natsJetStreamCapabilities: Capabilities = {
   patterns: ['request', 'publish', 'survey'],
   delivery: 'at-least-once',
   durable: true,
+  deadLetter: true,
   timing: { surveyDeadlineMs: 500, settleMs: 200 },
 };
 
@@ -64,6 +68,9 @@ export interface NatsOptions extends NatsConnectionOptions {
   jetstream?: NatsJetStreamOptions | boolean;
 }
 
+/** The one connection a NATS transport has, as status events name it. */
+const CONNECTION = 'connection';
+
 class NatsBackend implements Backend {
   readonly name: string;
   readonly capabilities: Capabilities;
@@ -71,6 +78,7 @@ class NatsBackend implements Backend {
   readonly #requests: Requests;
   readonly #publisher: Publisher;
   readonly #durable: DurableTopics | undefined;
+  readonly status: StatusFeed;
   readonly #watching: Promise<void>;
   /**
    * Between a lost connection and the reconnect. The client throws away what is written meanwhile
@@ -79,25 +87,47 @@ class NatsBackend implements Backend {
    */
   #disconnected = false;
 
-  constructor(nc: NatsConnection, capabilities: Capabilities, durable: DurableTopics | undefined, reconnected: () => void) {
+  constructor(nc: NatsConnection, capabilities: Capabilities, durable: DurableTopics | undefined, status: StatusFeed, reconnected: () => void) {
     this.name = durable ? 'nats+jetstream' : 'nats';
     this.capabilities = capabilities;
+    this.status = status;
     this.#nc = nc;
     this.#durable = durable;
     this.#requests = new Requests(nc, capabilities.maxPayload);
-    this.#publisher = new Publisher(nc, capabilities.maxPayload);
+    this.#publisher = new Publisher(nc, capabilities.maxPayload, status);
     this.#watching = this.#watch(reconnected);
   }
 
-  /** A lost connection fails the requests in flight at once instead of letting each time out. */
+  /**
+   * The client's own status events, passed on. A lost connection also fails the requests in flight
+   * at once instead of letting each time out.
+   */
   async #watch(reconnected: () => void): Promise<void> {
-    for await (const status of this.#nc.status()) {
-      if (status.type === 'disconnect') {
-        this.#disconnected = true;
-        this.#requests.failAll();
-      } else if (status.type === 'reconnect') {
-        this.#disconnected = false;
-        reconnected();
+    let attempt = 0;
+    for await (const event of this.#nc.status()) {
+      switch (event.type) {
+        case 'disconnect':
+          this.#disconnected = true;
+          attempt = 0;
+          this.#requests.failAll();
+          this.status.emit({ type: 'disconnected', connection: CONNECTION, error: new ConnectionError(`nats: lost the connection to ${event.server}; the client reconnects`) });
+          break;
+        case 'reconnecting':
+          this.status.emit({ type: 'reconnecting', connection: CONNECTION, attempt: ++attempt, delayMs: 0 });
+          break;
+        case 'reconnect':
+          this.#disconnected = false;
+          reconnected();
+          this.status.emit({ type: 'reconnected', connection: CONNECTION });
+          break;
+        case 'error':
+          this.status.error(CONNECTION, toCoreError(event.error, { what: 'the connection' }));
+          break;
+        case 'slowConsumer':
+          this.status.error(CONNECTION, new ConnectionError(`nats: the client dropped messages of "${event.sub.getSubject()}": ${event.pending} were pending (a slow consumer)`));
+          break;
+        default:
+        // ldm, update, ping, staleConnection, forceReconnect, close: the events above follow where they matter
       }
     }
   }
@@ -166,10 +196,11 @@ export async function createNatsTransport(options: NatsOptions = {}): Promise<Tr
     const serverMax = nc.info?.max_payload ?? DEFAULT_SERVER_MAX_PAYLOAD;
     const base = options.jetstream ? natsJetStreamCapabilities : natsCapabilities;
     const capabilities = serverMax === DEFAULT_SERVER_MAX_PAYLOAD ? base : { ...base, maxPayload: serverMax - HEADER_ROOM };
+    const status = new StatusFeed(options.jetstream ? 'nats+jetstream' : 'nats');
     const durable = options.jetstream
-      ? await DurableTopics.open(nc, options.jetstream === true ? {} : options.jetstream, capabilities.maxPayload)
+      ? await DurableTopics.open(nc, options.jetstream === true ? {} : options.jetstream, capabilities.maxPayload, status)
       : undefined;
-    return createTransport(new NatsBackend(nc, capabilities, durable, connected));
+    return createTransport(new NatsBackend(nc, capabilities, durable, status, connected));
   } catch (error) {
     await nc.close();
     throw error;

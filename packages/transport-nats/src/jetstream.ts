@@ -1,14 +1,16 @@
 // The durable profile: at-least-once publish/subscribe on JetStream. Topics live in one stream per
 // transport configuration, under a subject prefix; every subscription is a pull consumer with
-// explicit acks, acked when the core settles a message without error and nakked (redelivered at
-// once) when its handler threw or it was never consumed.
+// explicit acks, acked when the core settles a message without error and nakked when its handler
+// threw, it was nacked (with the nack's delay: the server holds it) or it was never consumed. The
+// server counts each message's deliveries, which is what a dead-letter subscription reads.
 
-import type { BackendSubscribeOptions, Deliver, Message, Stop } from '@msg/core';
+import { type BackendSubscribeOptions, ConnectionError, type Deliver, type Message, type StatusFeed, type Stop } from '@msg/core';
 import {
   AckPolicy,
   DeliverPolicy,
   type JetStreamClient,
   type JetStreamManager,
+  type ConsumerNotification,
   type JsMsg,
   RetentionPolicy,
   StorageType,
@@ -62,8 +64,9 @@ export class DurableTopics {
   readonly #ackWait: number;
   readonly #idle: number;
   readonly #maxPayload: number;
+  readonly #status: StatusFeed;
 
-  private constructor(js: JetStreamClient, jsm: JetStreamManager, options: Required<NatsJetStreamOptions>, maxPayload: number) {
+  private constructor(js: JetStreamClient, jsm: JetStreamManager, options: Required<NatsJetStreamOptions>, maxPayload: number, status: StatusFeed) {
     this.#js = js;
     this.#jsm = jsm;
     this.#stream = options.stream;
@@ -71,9 +74,10 @@ export class DurableTopics {
     this.#ackWait = options.ackWaitMs;
     this.#idle = options.idleConsumerMs;
     this.#maxPayload = maxPayload;
+    this.#status = status;
   }
 
-  static async open(nc: NatsConnection, options: NatsJetStreamOptions, maxPayload: number): Promise<DurableTopics> {
+  static async open(nc: NatsConnection, options: NatsJetStreamOptions, maxPayload: number, status: StatusFeed): Promise<DurableTopics> {
     const settings: Required<NatsJetStreamOptions> = {
       stream: options.stream ?? 'MSG',
       subjectPrefix: options.subjectPrefix ?? 'msg',
@@ -84,7 +88,7 @@ export class DurableTopics {
     try {
       const jsm = await jetstreamManager(nc);
       await ensureStream(jsm, settings);
-      return new DurableTopics(jetstream(nc), jsm, settings, maxPayload);
+      return new DurableTopics(jetstream(nc), jsm, settings, maxPayload, status);
     } catch (error) {
       throw toCoreError(error, { what: `opening JetStream stream "${settings.stream}"` });
     }
@@ -105,20 +109,50 @@ export class DurableTopics {
   async subscribe(pattern: string, deliver: Deliver, options: BackendSubscribeOptions): Promise<Stop> {
     const { name, owned } = await this.#consumerFor(pattern, options);
     const skip = this.#prefix.length + 1;
+    // The server's count, parsed from the message's reply subject: only when a dead letter needs it.
+    const counted = options.deadLetter !== undefined;
     try {
       const consumer = await this.#js.consumers.get(this.#stream, name);
       const messages = await consumer.consume({
         max_messages: Math.min(options.maxPending, PULL_BATCH),
         expires: PULL_EXPIRES_MS,
-        callback: (msg: JsMsg) => deliver(fromNats(msg, msg.subject.slice(skip)), (error) => (error === undefined ? msg.ack() : msg.nak())),
+        callback: (msg: JsMsg) =>
+          deliver(
+            fromNats(msg, msg.subject.slice(skip)),
+            (error, redeliverAfterMs) => (error === undefined ? msg.ack() : msg.nak(redeliverAfterMs)),
+            counted ? msg.info.deliveryCount : undefined,
+          ),
       });
+      const watching = this.#watch(messages.status(), pattern);
       return async () => {
         await messages.close();
-        if (owned) await this.#jsm.consumers.delete(this.#stream, name).catch(() => undefined);
+        await watching;
+        if (owned) await this.#forget(name);
       };
     } catch (error) {
-      if (owned) await this.#jsm.consumers.delete(this.#stream, name).catch(() => undefined);
+      if (owned) await this.#forget(name);
       throw toCoreError(error, { what: `subscribing to "${pattern}"` });
+    }
+  }
+
+  /** A consumer's troubles that stop its messages, passed on; the client keeps pulling meanwhile. */
+  async #watch(events: AsyncIterable<ConsumerNotification>, pattern: string): Promise<void> {
+    for await (const event of events) {
+      let why: string | undefined;
+      if (event.type === 'consumer_deleted') why = `its consumer was deleted (${event.description})`;
+      else if (event.type === 'consumer_not_found') why = `its consumer ${event.name} is not found (${event.count} tries)`;
+      else if (event.type === 'stream_not_found') why = `the stream ${event.name} is not found`;
+      else if (event.type === 'heartbeats_missed') why = `the server missed ${event.count} heartbeats`;
+      if (why !== undefined) this.#status.error(`subscription "${pattern}"`, new ConnectionError(`nats+jetstream: the subscription to "${pattern}" gets no messages: ${why}`));
+    }
+  }
+
+  /** Deletes a consumer of our own; one that cannot be deleted now goes by itself (inactive_threshold). */
+  async #forget(name: string): Promise<void> {
+    try {
+      await this.#jsm.consumers.delete(this.#stream, name);
+    } catch (error) {
+      this.#status.error('connection', toCoreError(error, { what: `deleting the JetStream consumer ${name} (the server removes it once idle)` }));
     }
   }
 
@@ -134,6 +168,7 @@ export class DurableTopics {
     const kept = options.durable !== undefined;
     try {
       if (shared !== undefined) {
+        // Not found is the usual answer here; any other failure shows again in consumers.add below.
         const existing = await this.#jsm.consumers.info(this.#stream, name).catch(() => undefined);
         if (existing) return { name, owned: false };
       }
@@ -154,6 +189,7 @@ export class DurableTopics {
 }
 
 async function ensureStream(jsm: JetStreamManager, settings: Required<NatsJetStreamOptions>): Promise<void> {
+  // Not found means create it; any other failure shows again in streams.add below.
   const found = await jsm.streams.info(settings.stream).catch(() => undefined);
   if (found) return;
   try {
@@ -166,7 +202,8 @@ async function ensureStream(jsm: JetStreamManager, settings: Required<NatsJetStr
       max_age: nanos(settings.maxAgeMs),
     });
   } catch (error) {
-    // Another transport may have created it at the same moment; only a stream that is still missing is a failure.
+    // Another transport may have created it at the same moment; only a stream that is still missing
+    // is a failure, and then the first error is the one to throw.
     if (!(await jsm.streams.info(settings.stream).catch(() => undefined))) throw error;
   }
 }

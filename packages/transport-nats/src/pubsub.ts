@@ -2,7 +2,7 @@
 // a queue group is the server's own. The client hands each message to the core's bounded queue
 // straight from the socket, so a slow consumer loses the newest messages there, counted in `dropped`.
 
-import type { BackendSubscribeOptions, Deliver, Message, Stop } from '@msg/core';
+import { type BackendSubscribeOptions, ConnectionError, type Deliver, type Message, type StatusFeed, type Stop, toMsgError } from '@msg/core';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { confirmed } from './connection.js';
 import { toCoreError } from './errors.js';
@@ -36,11 +36,12 @@ export class Publisher {
   #subjects: string[] = [];
   #ends: number[] = [];
   #scheduled = false;
-  #warned = false;
+  readonly #status: StatusFeed;
 
-  constructor(nc: NatsConnection, maxPayload: number) {
+  constructor(nc: NatsConnection, maxPayload: number, status: StatusFeed) {
     this.#nc = nc;
     this.#maxPayload = maxPayload;
+    this.#status = status;
   }
 
   publish(message: Message): void {
@@ -74,16 +75,22 @@ export class Publisher {
     this.#subjects = [];
     this.#ends = [];
     let start = 0;
+    let lost = 0;
+    let failure: unknown;
     for (let i = 0; i < subjects.length; i++) {
       try {
         this.#nc.publish(subjects[i] as string, buffer.subarray(start, ends[i]));
       } catch (error) {
         // The connection closed under a batch already resolved to its callers: at most once, so
-        // lost; said once rather than for each message.
-        if (!this.#warned) console.error(`@msg/transport-nats: messages published just before the connection closed were lost: ${String(error)}`);
-        this.#warned = true;
+        // lost; reported once for the batch rather than for each message.
+        lost++;
+        failure = error;
       }
       start = ends[i] as number;
+    }
+    if (lost > 0) {
+      const why = toMsgError(failure, 'nats');
+      this.#status.error('connection', new ConnectionError(`nats: ${lost} messages published just before the connection closed were lost: ${why.message}`, { cause: failure }));
     }
   };
 }

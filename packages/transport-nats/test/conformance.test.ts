@@ -24,6 +24,6 @@ afterAll(async () => {
   if (skip) return;
   const nc = await connect({ servers: server });
   const jsm = await jetstreamManager(nc);
-  await jsm.streams.delete(jetstream.stream).catch(() => undefined);
+  await jsm.streams.delete(jetstream.stream).catch(() => undefined); // no stream from an earlier run: nothing to delete
   await nc.close();
 });

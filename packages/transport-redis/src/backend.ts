@@ -3,6 +3,7 @@
 
 import { randomUUID } from 'node:crypto';
 import {
+  BadFrameError,
   type Backend,
   type BackendSubscribeOptions,
   type BusLink,
@@ -13,6 +14,7 @@ import {
   type Message,
   type RequestCall,
   type Serve,
+  type StatusFeed,
   type Stop,
   decodeEnvelope,
 } from '@msg/core';
@@ -41,6 +43,7 @@ export interface BackendSettings {
 export class RedisBackend implements Backend {
   readonly name: string;
   readonly capabilities: Capabilities;
+  readonly status: StatusFeed;
   readonly #settings: BackendSettings;
   readonly #command: Redis;
   readonly #subscriber: Redis;
@@ -53,8 +56,6 @@ export class RedisBackend implements Backend {
   readonly #streams: StreamContext;
   readonly #pubsub: PubSubContext;
   #inbox: Promise<string> | undefined;
-  #badFrames = 0;
-  #groupsLost = 0;
 
   static async open(settings: BackendSettings): Promise<RedisBackend> {
     const command = await openConnection(settings.server, 'command');
@@ -71,13 +72,14 @@ export class RedisBackend implements Backend {
   private constructor(settings: BackendSettings, command: Redis, subscriber: Redis) {
     this.name = settings.streams ? 'redis+streams' : 'redis';
     this.capabilities = settings.capabilities;
+    this.status = settings.server.status;
     this.#settings = settings;
     this.#command = command;
     this.#subscriber = subscriber;
     this.#channels = new Channels(subscriber);
     this.#names = new Names(settings.prefix);
     this.#inboxChannel = this.#names.inbox(randomUUID());
-    const onBadFrame = (error: unknown) => this.#onBadFrame(error);
+    const onBadFrame = (error: unknown, connection?: string) => this.#onBadFrame(error, connection);
     const inbox = () => this.#listenInbox();
     this.#requests = new Requests({
       settings: settings.server,
@@ -196,19 +198,20 @@ export class RedisBackend implements Backend {
     }
   }
 
-  /** A frame that does not decode is dropped, never fatal; the first one per transport is reported. */
-  #onBadFrame(error: unknown): void {
-    if (this.#badFrames++ > 0) return;
+  /** A frame that does not decode is dropped, never fatal, and reported. */
+  #onBadFrame(error: unknown, connection = 'subscriber'): void {
     const detail = error instanceof Error ? error.message : String(error);
-    console.warn(`@msg/transport-redis: dropped a message that is not a valid msg frame (reported once per transport): ${detail}`);
+    this.status.error(connection, new BadFrameError(`redis: dropped a message that is not a valid msg frame: ${detail}`, { cause: error }));
   }
 
-  /** A server that lost its data loses every group at once: the first recreation per transport is reported. */
+  /** A consumer group found gone (a server that lost its data loses every group at once) is created again, and reported. */
   #onGroupLost(key: string, group: string): void {
-    if (this.#groupsLost++ > 0) return;
-    console.warn(
-      `@msg/transport-redis: the consumer group "${group}" of stream "${key}" was gone (the server lost its data, or the key expired or was deleted); ` +
-        'created it again where the subscription stopped reading: entries it held unacknowledged, and entries written before the loss and not read yet, are lost (reported once per transport)',
+    this.status.error(
+      `stream "${key}"`,
+      new ConnectionError(
+        `redis: the consumer group "${group}" of stream "${key}" was gone (the server lost its data, or the key expired or was deleted); ` +
+          'created it again where the subscription stopped reading: entries it held unacknowledged, and entries written before the loss and not read yet, are lost',
+      ),
     );
   }
 }

@@ -13,7 +13,8 @@ export interface BusContext {
   names: Names;
   command: Redis;
   channels: Channels;
-  onBadFrame: (error: unknown) => void;
+  /** A frame that does not decode, received on `connection` (default: the subscriber). */
+  onBadFrame: (error: unknown, connection?: string) => void;
 }
 
 export async function join(ctx: BusContext, group: string, deliver: Deliver): Promise<BusLink> {

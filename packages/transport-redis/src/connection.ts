@@ -2,7 +2,7 @@
 // needs, and the translation of the client's errors into core errors without leaking secrets.
 
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
-import { ConnectionError } from '@msg/core';
+import { ConnectionError, type StatusFeed } from '@msg/core';
 import { Redis } from 'ioredis';
 
 export interface ServerSettings {
@@ -16,6 +16,8 @@ export interface ServerSettings {
   connectionName: string;
   connectTimeoutMs: number;
   commandTimeoutMs: number;
+  /** Where every connection's losses, reconnects and background failures go. */
+  status: StatusFeed;
 }
 
 /**
@@ -71,8 +73,9 @@ export function connectionError(settings: ServerSettings, what: string, error: u
  *
  * @param blockMs how long the blocking commands of this connection may wait in the server, added to
  *   the command timeout so that a long poll is not mistaken for a dead server.
+ * @param connection how status events name it
  */
-export async function openConnection(settings: ServerSettings, role: Role, blockMs = 0): Promise<Redis> {
+export async function openConnection(settings: ServerSettings, role: Role, blockMs = 0, connection: string = role): Promise<Redis> {
   let ready = false;
   let lastError: unknown;
   const client = new Redis({
@@ -97,7 +100,9 @@ export async function openConnection(settings: ServerSettings, role: Role, block
     retryStrategy: (attempt) => (ready ? backoff(attempt) : null),
   });
   if (role !== 'subscriber') writePerTick(client);
-  // Without a listener ioredis prints each error; the transport reports them through its promises.
+  // Without a listener ioredis prints each error. Before the first connect they make the rejection;
+  // later, the one that cut the connection is the cause of its `disconnected` event, and those of
+  // reconnect attempts are not news.
   client.on('error', (error: unknown) => {
     lastError = error;
   });
@@ -108,7 +113,31 @@ export async function openConnection(settings: ServerSettings, role: Role, block
     throw connectionError(settings, 'could not connect', lastError ?? error);
   }
   ready = true;
+  watch(client, settings, connection, () => lastError);
   return client;
+}
+
+/** Clients that this process is ending: their close is no event. */
+const ending = new WeakSet<Redis>();
+
+function watch(client: Redis, settings: ServerSettings, connection: string, lastError: () => unknown): void {
+  let attempt = 0;
+  let lost = false;
+  client.on('close', () => {
+    if (lost || ending.has(client)) return;
+    lost = true;
+    attempt = 0;
+    const cause = lastError();
+    settings.status.emit({ type: 'disconnected', connection, error: connectionError(settings, 'the connection was lost; the client reconnects', cause ?? 'closed by the server') });
+  });
+  client.on('reconnecting', (delayMs: number) => {
+    if (!ending.has(client)) settings.status.emit({ type: 'reconnecting', connection, attempt: ++attempt, delayMs });
+  });
+  client.on('ready', () => {
+    if (!lost) return;
+    lost = false;
+    settings.status.emit({ type: 'reconnected', connection });
+  });
 }
 
 /**
@@ -141,6 +170,7 @@ function writePerTick(client: Redis): void {
  */
 export function tidy(client: Redis, send: (client: Redis) => Promise<unknown>): Promise<void> {
   const up = client.status === 'ready';
+  // Nobody waits for a tidy-up (see above), and what it leaves behind expires.
   const sent = send(client).then(
     () => undefined,
     () => undefined,
@@ -166,6 +196,7 @@ export function dropConnection(client: Redis): Promise<void> {
 }
 
 function endConnection(client: Redis, graceful: boolean): Promise<void> {
+  ending.add(client);
   if (client.status === 'end') return Promise.resolve();
   return new Promise<void>((resolve) => {
     const quitting = graceful && client.status === 'ready';
@@ -174,6 +205,7 @@ function endConnection(client: Redis, graceful: boolean): Promise<void> {
       clearTimeout(timer);
       resolve();
     });
+    // QUIT that fails (the connection broke meanwhile) ends the connection all the same: drop it.
     if (quitting) client.quit().catch(() => drop(client));
     else if (!drop(client)) resolve();
   });

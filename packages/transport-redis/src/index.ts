@@ -3,7 +3,7 @@
 // groups). Request/reply, survey and bus are the same in both.
 
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
-import { type Capabilities, InvalidArgumentError, type Transport, type TransportFactory, createTransport, registerTransport } from '@msg/core';
+import { type Capabilities, InvalidArgumentError, StatusFeed, type Transport, type TransportFactory, createTransport, registerTransport } from '@msg/core';
 import { RedisBackend } from './backend.js';
 
 const MiB = 1024 * 1024;
@@ -24,6 +24,7 @@ export const redisCapabilities: Capabilities = {
   wildcards: true,
   headers: true,
   queueGroups: false,
+  deadLetter: false,
   timing: { surveyDeadlineMs: 300, settleMs: 100 },
 };
 
@@ -37,6 +38,7 @@ export const redisStreamsCapabilities: Capabilities = {
   wildcards: false,
   headers: true,
   queueGroups: true,
+  deadLetter: true,
   timing: { surveyDeadlineMs: 300, settleMs: 100 },
 };
 
@@ -97,6 +99,7 @@ export async function createRedisTransport(options: RedisTransportOptions = {}):
       connectionName: options.connectionName ?? 'msg',
       connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, 5000),
       commandTimeoutMs: positive('commandTimeoutMs', options.commandTimeoutMs, 5000),
+      status: new StatusFeed(streams ? 'redis+streams' : 'redis'),
     },
     capabilities: streams ? redisStreamsCapabilities : redisCapabilities,
     streams,

@@ -10,7 +10,8 @@ export interface PubSubContext {
   names: Names;
   command: Redis;
   channels: Channels;
-  onBadFrame: (error: unknown) => void;
+  /** A frame that does not decode, received on `connection` (default: the subscriber). */
+  onBadFrame: (error: unknown, connection?: string) => void;
 }
 
 export async function publish(ctx: PubSubContext, message: Message): Promise<void> {

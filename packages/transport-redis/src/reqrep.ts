@@ -47,7 +47,8 @@ export interface RequestContext {
   requestExpiryMs: number;
   /** How many requests one replier serves at once. */
   replyConcurrency: number;
-  onBadFrame: (error: unknown) => void;
+  /** A frame that does not decode, received on `connection` (default: the subscriber). */
+  onBadFrame: (error: unknown, connection?: string) => void;
   /** Tracks the blocking connections opened here, so that close releases them. */
   blocking: Set<Redis>;
 }
@@ -86,7 +87,7 @@ export class Requests {
 
   async reply(service: string, serve: Serve): Promise<Stop> {
     const { settings, names, channels } = this.#ctx;
-    const blocking = await openConnection(settings, 'blocking', POP_SECONDS * 1000);
+    const blocking = await openConnection(settings, 'blocking', POP_SECONDS * 1000, `serving "${service}"`);
     this.#ctx.blocking.add(blocking);
     const stopped = new AbortController();
     const serving = this.#serveQueue(blocking, names.requests(service), serve, stopped.signal);
@@ -145,6 +146,11 @@ export class Requests {
         continue;
       }
       if (stopped.aborted) return;
+      // A lost connection is the connection's event; a failure on a live one is news (the loop retries).
+      if (failures === 0 && blocking.status === 'ready') {
+        const reason = now.status === 'rejected' ? now.reason : (later as PromiseRejectedResult).reason;
+        this.#ctx.settings.status.error(`serving "${list}"`, connectionError(this.#ctx.settings, `taking requests from "${list}" failed; retrying with backoff`, reason));
+      }
       // The connection is retrying on its own; wait a little so a dead server is not polled hot.
       await sleep(backoff(++failures), stopped);
     }
@@ -157,11 +163,11 @@ export class Requests {
       ({ message: request, replyTo } = unframe(bytes, Kind.request));
       if (replyTo === '') throw new BadFrameError('a request without a reply-to channel');
     } catch (error) {
-      this.#ctx.onBadFrame(error);
+      this.#ctx.onBadFrame(error, 'replier');
       return;
     }
     const reply = await serve(request);
-    // A requester that went away no longer listens; its reply is lost, as with any dropped reply.
+    // PUBLISH fails only with the connection, which status() reports; the requester's timeout ends its wait.
     await this.#ctx.command.publish(replyTo, frame(Kind.reply, reply)).catch(() => undefined);
   }
 }

@@ -3,7 +3,10 @@
 // name, or one shared by a queue group). An entry is acknowledged (XACK) once the core settles it
 // without error; otherwise it stays pending and is read again: at once by the same subscription
 // after a nack or a reconnect, and by any member of the group (XAUTOCLAIM) once it has been idle for
-// `claimIdleMs`, e.g. because the subscriber holding it died.
+// `claimIdleMs`, e.g. because the subscriber holding it died. A nack with a delay keeps the entry
+// pending and in hand until the delay has passed. Redis counts each entry's deliveries (XREADGROUP
+// and XAUTOCLAIM both add one); a subscription with a dead-letter topic reads the count with
+// XPENDING for every entry that is not new.
 
 import { randomUUID } from 'node:crypto';
 import { type BackendSubscribeOptions, type Deliver, Kind, type Message, type Stop } from '@msg/core';
@@ -18,7 +21,8 @@ export interface StreamContext {
   maxStreamLength: number;
   keyExpiryMs: number;
   claimIdleMs: number;
-  onBadFrame: (error: unknown) => void;
+  /** A frame that does not decode, received on `connection` (default: the subscriber). */
+  onBadFrame: (error: unknown, connection?: string) => void;
   /** A subscription found its consumer group gone and created it again: what was in it is lost. */
   onGroupLost: (key: string, group: string) => void;
   blocking: Set<Redis>;
@@ -59,9 +63,9 @@ export async function subscribeToStream(
   } catch (error) {
     throw connectionError(settings, `subscribing to "${topic}" failed`, error);
   }
-  const blocking = await openConnection(settings, 'blocking', POLL_MS);
+  const blocking = await openConnection(settings, 'blocking', POLL_MS, `stream "${key}"`);
   ctx.blocking.add(blocking);
-  const reader = new StreamReader(ctx, blocking, key, group, consumer, deliver, options.maxPending);
+  const reader = new StreamReader(ctx, blocking, key, group, consumer, deliver, options.maxPending, options.deadLetter !== undefined);
   return async () => {
     await reader.stop();
     ctx.blocking.delete(blocking);
@@ -91,7 +95,11 @@ class StreamReader {
   readonly #consumer: string;
   readonly #deliver: Deliver;
   readonly #maxPending: number;
+  /** Deliveries are counted for a dead-letter topic. */
+  readonly #counted: boolean;
   readonly #stopped = new AbortController();
+  /** Entries nacked with a delay, waiting to be read again. */
+  readonly #held = new Set<NodeJS.Timeout>();
   /** Entries handed to the core and not settled yet. */
   readonly #inHand = new Set<string>();
   /** Where reading this consumer's own pending entries goes on; undefined when there is no need. */
@@ -107,7 +115,7 @@ class StreamReader {
   #wake: (() => void) | undefined;
   readonly #running: Promise<void>;
 
-  constructor(ctx: StreamContext, blocking: Redis, key: string, group: string, consumer: string, deliver: Deliver, maxPending: number) {
+  constructor(ctx: StreamContext, blocking: Redis, key: string, group: string, consumer: string, deliver: Deliver, maxPending: number, counted: boolean) {
     this.#ctx = ctx;
     this.#blocking = blocking;
     this.#key = key;
@@ -115,6 +123,7 @@ class StreamReader {
     this.#consumer = consumer;
     this.#deliver = deliver;
     this.#maxPending = maxPending;
+    this.#counted = counted;
     // A read whose reply was lost with the connection left its entries pending here: read them again.
     blocking.on('ready', () => this.#rereadOwn());
     this.#running = this.#run();
@@ -122,6 +131,9 @@ class StreamReader {
 
   async stop(): Promise<void> {
     this.#stopped.abort();
+    // What is held stays pending: the group reads it again (this durable name, or a claim).
+    for (const timer of this.#held) clearTimeout(timer);
+    this.#held.clear();
     this.#wake?.();
     await dropConnection(this.#blocking);
     await this.#running;
@@ -145,6 +157,10 @@ class StreamReader {
       } catch (error) {
         if (signal.aborted) return;
         if (isNoGroup(error) && (await this.#recreateGroup())) continue;
+        // A lost connection is the connection's event; a failure on a live one is news (the loop retries).
+        if (failures === 0 && this.#blocking.status === 'ready') {
+          this.#ctx.settings.status.error(`stream "${this.#key}"`, connectionError(this.#ctx.settings, `reading stream "${this.#key}" failed; retrying with backoff`, error));
+        }
         await sleep(backoff(++failures), signal);
         this.#rereadOwn();
       }
@@ -161,6 +177,7 @@ class StreamReader {
       await createGroup(this.#blocking, this.#key, this.#group, this.#lastRead);
       await this.#blocking.pexpire(this.#key, this.#ctx.keyExpiryMs);
     } catch {
+      // The server is away again: the loop's backoff and the connection's events cover it.
       return false;
     }
     this.#ctx.onGroupLost(this.#key, this.#group);
@@ -177,7 +194,7 @@ class StreamReader {
     const last = entries[entries.length - 1];
     // New entries come in order, each batch after the one before: the last is the newest read.
     if (last) this.#lastRead = last[0].toString();
-    for (const entry of entries) this.#handOver(entry);
+    for (const entry of entries) this.#handOver(entry, this.#counted ? 1 : undefined);
   }
 
   async #readOwn(count: number, from: string): Promise<void> {
@@ -187,7 +204,7 @@ class StreamReader {
     const entries = reply?.[0]?.[1] ?? [];
     const last = entries[entries.length - 1];
     this.#historyFrom = last ? last[0].toString() : undefined;
-    for (const entry of entries) if (!this.#inHand.has(entry[0].toString())) this.#handOver(entry);
+    await this.#handOverAgain(entries);
   }
 
   async #claim(count: number): Promise<void> {
@@ -197,10 +214,30 @@ class StreamReader {
     this.#claimCursor = cursor.toString();
     // A full pass over the pending entries waits for the next period; a partial one goes on at once.
     this.#nextClaim = this.#claimCursor === '0-0' ? Date.now() + this.#ctx.claimIdleMs / 2 : 0;
-    for (const entry of entries) if (!this.#inHand.has(entry[0].toString())) this.#handOver(entry);
+    await this.#handOverAgain(entries);
   }
 
-  #handOver([rawId, fields]: Entry): void {
+  /** Entries read again (own pending ones, or claimed), with Redis's delivery count when it is needed. */
+  async #handOverAgain(entries: Entry[]): Promise<void> {
+    const again = entries.filter((entry) => !this.#inHand.has(entry[0].toString()));
+    if (again.length === 0) return;
+    let counts: Map<string, number> | undefined;
+    if (this.#counted) {
+      const first = again[0]![0].toString();
+      const last = again[again.length - 1]![0].toString();
+      // This consumer's pending entries in that range: these, and perhaps some still in hand.
+      const pending = (await this.#ctx.command.xpending(this.#key, this.#group, first, last, again.length + this.#inHand.size, this.#consumer)) as [string, string, number, number][];
+      counts = new Map(pending.map(([id, , , deliveries]) => [id, deliveries]));
+    }
+    for (const entry of again) {
+      const id = entry[0].toString();
+      // Acknowledged meanwhile (an XPENDING that no longer lists it): nothing to deliver.
+      if (counts && !counts.has(id)) continue;
+      this.#handOver(entry, counts?.get(id));
+    }
+  }
+
+  #handOver([rawId, fields]: Entry, deliveries?: number): void {
     const id = rawId.toString();
     let message: Message;
     try {
@@ -210,15 +247,24 @@ class StreamReader {
       message = unframe(value, Kind.publish).message;
     } catch (error) {
       // Redelivering an entry that can never decode would loop forever: report it and let it go.
-      this.#ctx.onBadFrame(error);
+      this.#ctx.onBadFrame(error, `stream "${this.#key}"`);
       this.#ack(id);
       return;
     }
     this.#inHand.add(id);
-    this.#deliver(message, (error) => this.#settle(id, error));
+    this.#deliver(message, (error, redeliverAfterMs) => this.#settle(id, error, redeliverAfterMs), deliveries);
   }
 
-  #settle(id: string, error: unknown): void {
+  #settle(id: string, error: unknown, redeliverAfterMs?: number): void {
+    if (error !== undefined && redeliverAfterMs !== undefined && !this.#stopped.signal.aborted) {
+      // Held: still in hand, so that reading our own pending entries skips it until the delay is over.
+      const timer = setTimeout(() => {
+        this.#held.delete(timer);
+        this.#settle(id, error);
+      }, redeliverAfterMs);
+      this.#held.add(timer);
+      return;
+    }
     this.#inHand.delete(id);
     if (error === undefined) this.#ack(id);
     else this.#rereadOwn();
@@ -228,8 +274,10 @@ class StreamReader {
   }
 
   #ack(id: string): void {
-    // A lost ack only means one more delivery, which at-least-once allows.
-    this.#ctx.command.xack(this.#key, this.#group, id).catch(() => undefined);
+    // A lost ack only means one more delivery, which at-least-once allows; it is reported all the same.
+    this.#ctx.command.xack(this.#key, this.#group, id).catch((error: unknown) => {
+      this.#ctx.settings.status.error(`stream "${this.#key}"`, connectionError(this.#ctx.settings, `acknowledging entry ${id} of group "${this.#group}" failed; it will be delivered again`, error));
+    });
   }
 
   #rereadOwn(): void {

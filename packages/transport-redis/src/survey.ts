@@ -11,7 +11,8 @@ export interface SurveyContext {
   command: Redis;
   channels: Channels;
   inbox: () => Promise<string>;
-  onBadFrame: (error: unknown) => void;
+  /** A frame that does not decode, received on `connection` (default: the subscriber). */
+  onBadFrame: (error: unknown, connection?: string) => void;
 }
 
 export class Surveys {
@@ -46,6 +47,7 @@ export class Surveys {
         this.#ctx.onBadFrame(error);
         return;
       }
+      // PUBLISH fails only with the connection, which status() reports; the survey's deadline ends it.
       void serve(question).then((answer) => command.publish(replyTo, frame(Kind.answer, answer)).catch(() => undefined));
     });
   }

@@ -1,7 +1,7 @@
 // Bytes that other Redis clients put on our keys and channels: a plain payload is delivered as it is,
-// a malformed envelope is dropped (reported once) and never stops a subscriber or a replier.
+// a malformed envelope is dropped (reported to status()) and never stops a subscriber or a replier.
 
-import { Reader, checkBroker } from '@msg/conformance';
+import { Reader, StatusLog, checkBroker } from '@msg/conformance';
 import type { Transport } from '@msg/core';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -38,8 +38,9 @@ describe.skipIf(skip)('redis frames', () => {
     expect(message!.headers).toEqual({});
   });
 
-  it('a malformed envelope is dropped with one warning; the subscription and the replier go on', async () => {
+  it('a malformed envelope is dropped and reported to status() as BAD_FRAME; the subscription and the replier go on', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const watched = new StatusLog(t);
     try {
       const reader = new Reader(await t.subscribe('frames.bad'));
       await t.reply('frames.echo', (request) => request.data);
@@ -48,9 +49,15 @@ describe.skipIf(skip)('redis frames', () => {
       await t.publish('frames.bad', new TextEncoder().encode('valid'));
       expect((await reader.take(1, 2000)).map((m) => text(m.data))).toEqual(['valid']);
       expect(text((await t.request('frames.echo', new TextEncoder().encode('still serving'))).data)).toBe('still serving');
-      expect(warn).toHaveBeenCalledTimes(1);
-      expect(String(warn.mock.calls[0]?.[0])).toMatch(/not a valid msg frame/);
+      const errors = watched.events.filter((event) => event.type === 'error');
+      // One per subscription that got the bad publish (the earlier case's `frames.*` is still open), one from the replier.
+      expect(new Set(errors.map((event) => event.type === 'error' && event.error.code))).toEqual(new Set(['BAD_FRAME']));
+      expect(new Set(errors.map((event) => event.connection))).toEqual(new Set(['subscriber', 'replier']));
+      expect(errors[0]).toMatchObject({ error: { message: expect.stringMatching(/not a valid msg frame/) } });
+      // Watched, so not printed.
+      expect(warn).not.toHaveBeenCalled();
     } finally {
+      watched.stop();
       warn.mockRestore();
     }
   });

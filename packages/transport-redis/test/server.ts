@@ -1,8 +1,11 @@
-// A redis-server of a test's own, on a free loopback port and without persistence, for the cases
+// A redis-server of a test's own, on a free loopback port, with or without persistence, for the cases
 // that kill or restart the server: the shared one is never touched.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { freePort } from '@msg/conformance';
 
 const HOST = '127.0.0.1';
@@ -11,21 +14,26 @@ export class TestServer {
   readonly host = HOST;
   readonly port: number;
   #process: ChildProcess | undefined;
+  /** With persistence: the folder of its append-only file, fsynced at every write. */
+  readonly #dir: string | undefined;
 
-  private constructor(port: number) {
+  private constructor(port: number, dir: string | undefined) {
     this.port = port;
+    this.#dir = dir;
   }
 
-  static async start(): Promise<TestServer> {
-    const server = new TestServer(await freePort());
+  /** `persistence`: every write is in the append-only file before it is acknowledged, so a kill keeps it. */
+  static async start(options: { persistence?: boolean } = {}): Promise<TestServer> {
+    const server = new TestServer(await freePort(), options.persistence ? mkdtempSync(join(tmpdir(), 'msg-redis-')) : undefined);
     await server.restart();
     return server;
   }
 
-  /** (Re)starts the server on the same port, empty, and resolves once it accepts connections. */
+  /** (Re)starts the server on the same port (empty, unless with persistence) and resolves once it accepts connections. */
   async restart(): Promise<void> {
     await this.kill();
-    const args = ['--port', String(this.port), '--bind', HOST, '--save', '', '--appendonly', 'no'];
+    const keep = this.#dir ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', this.#dir] : ['--appendonly', 'no'];
+    const args = ['--port', String(this.port), '--bind', HOST, '--save', '', ...keep];
     const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.#process = child;
     // Should the test process end without stopping it (a crash, a timeout), the server goes too.
@@ -47,7 +55,13 @@ export class TestServer {
     });
   }
 
-  /** Kills the server at once, as a crash would: no goodbye to clients, and no data kept. */
+  /** Stops it and removes its files. */
+  async stop(): Promise<void> {
+    await this.kill();
+    if (this.#dir) rmSync(this.#dir, { recursive: true, force: true });
+  }
+
+  /** Kills the server at once, as a crash would: no goodbye to clients, and only what it wrote kept. */
   async kill(): Promise<void> {
     const child = this.#process;
     this.#process = undefined;

@@ -1,6 +1,6 @@
 // The four patterns of one ZeroMQ transport, each mapped onto its sockets (see the file of each).
 
-import type { Backend, BusLink, Deliver, Message, RequestCall, Serve, Stop } from '@msg/core';
+import type { Backend, BusLink, Deliver, Message, RequestCall, Serve, StatusFeed, Stop } from '@msg/core';
 import { join } from './bus.js';
 import { type Directory, type Discovering, type GivenEndpoints, sendWhenServed } from '@msg/discovery';
 import { type Publishing, type Subscriptions, publishFrames, subscribe } from './pubsub.js';
@@ -32,6 +32,7 @@ export interface Parts {
 export class ZmqBackend implements Backend {
   readonly name = 'zmq';
   readonly capabilities: Capabilities;
+  readonly status: StatusFeed;
   #parts: Parts;
   /** Set while the publisher binds the hand-given endpoints, so that nothing is sent before. */
   #publisherBinding: Promise<void> | undefined;
@@ -39,6 +40,7 @@ export class ZmqBackend implements Backend {
   constructor(parts: Parts) {
     this.#parts = parts;
     this.capabilities = parts.capabilities;
+    this.status = parts.settings.status;
   }
 
   request(call: RequestCall): void {

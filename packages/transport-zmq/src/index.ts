@@ -1,7 +1,7 @@
 // The ZeroMQ transport: brokerless. Each transport binds its own sockets and finds its peers through
 // a shared Directory (see directory.ts); the patterns live in reqrep.ts, pubsub.ts, survey.ts, bus.ts.
 
-import { type Capabilities, type MsgError, type Transport, type TransportFactory, createTransport, nextId, registerTransport, toMsgError } from '@msg/core';
+import { type Capabilities, type MsgError, StatusFeed, type Transport, type TransportFactory, createTransport, nextId, registerTransport, toMsgError } from '@msg/core';
 import {
   Directory,
   type Discovering,
@@ -64,6 +64,7 @@ export const zmqCapabilities: Capabilities = {
   headers: true,
   // PUB/SUB has no consumer groups: every subscriber gets every message.
   queueGroups: false,
+  deadLetter: false,
   timing: { surveyDeadlineMs: 250, settleMs: 100 },
 };
 
@@ -98,12 +99,6 @@ export interface ZmqOptions {
   /** Milliseconds a subscribe waits for each publisher to confirm it. Default 2,000. */
   confirmTimeout?: number;
   /**
-   * Failures no caller waits for: a TCP peer cut off for a message past the limits (BadFrameError),
-   * a relay that could not accept a peer (ConnectionError). Default: the first on console.warn, the
-   * rest counted in `droppedPeers` only.
-   */
-  onError?: (error: MsgError) => void;
-  /**
    * Which TCP binds go behind the relay that bounds what one peer's message may hold (32 parts,
    * 17 MiB; libzmq itself keeps every part of an unfinished message, without limit). true: all of
    * them; false: none (a network whose peers are trusted). Default: all but binds on a loopback
@@ -121,13 +116,15 @@ export interface ZmqTransport extends Transport {
 export async function createZmqTransport(options: ZmqOptions = {}): Promise<ZmqTransport> {
   const directory = options.directory ?? sharedDirectory();
   const bind = options.bind ?? 'tcp://127.0.0.1';
-  const guard = options.guard === false ? undefined : new Guard(PEER_LIMITS, options.onError ?? warnOnce(), options.guard === true);
+  const status = new StatusFeed('zmq');
+  const guard = options.guard === false ? undefined : new Guard(PEER_LIMITS, (error) => status.error('relay', error), options.guard === true);
   const settings = socketSettings({
     highWaterMark: options.highWaterMark ?? 100_000,
     linger: options.linger ?? 200,
     maxFrame: MAX_FRAME,
     curve: options.curve,
     guard,
+    status,
   });
   let publishing: Publishing;
   try {
@@ -141,7 +138,11 @@ export async function createZmqTransport(options: ZmqOptions = {}): Promise<ZmqT
   let discovering: Discovering | undefined;
   try {
     front = await bindGiven(endpoints, publishing, settings, bind);
-    if (options.discovery) discovering = await useDiscovery(directory, 'zmq', options.discovery, () => meetings(options.discovery as DiscoveryConfig, bind, options));
+    if (options.discovery) {
+      // A record that cannot be sent is a background failure: it goes to status(), as the relay's do.
+      const config = { onError: (error: MsgError) => status.error('discovery', error), ...options.discovery };
+      discovering = await useDiscovery(directory, 'zmq', config, () => meetings(config, bind, options));
+    }
   } catch (error) {
     if (front) closeBinding(front.router, settings);
     publishing.close();
@@ -184,16 +185,7 @@ async function bindGiven(endpoints: GivenEndpoints, publishing: Publishing, sett
 
 /** A member of the discovery nodes is a transport of its own, outside any shared directory, as secure as this one. */
 function meetings(config: DiscoveryConfig, bind: string, options: ZmqOptions): Meeting[] {
-  return meetingsFor(config, bind, (connect) => createZmqTransport({ bind, curve: options.curve, guard: options.guard, onError: options.onError, directory: new Directory(), endpoints: { connect } }));
-}
-
-function warnOnce(): (error: MsgError) => void {
-  let warned = false;
-  return (error) => {
-    if (warned) return;
-    warned = true;
-    console.warn(`@msg/transport-zmq: ${error.message} (reported once per transport; later ones are counted in droppedPeers, pass onError to see each)`);
-  };
+  return meetingsFor(config, bind, (connect) => createZmqTransport({ bind, curve: options.curve, guard: options.guard, directory: new Directory(), endpoints: { connect } }));
 }
 
 /**

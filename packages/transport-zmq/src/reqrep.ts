@@ -41,8 +41,14 @@ class Replier {
     settings: SocketSettings,
   ) {
     this.dealer = forConnecting(new Dealer(), settings);
+    const { status } = settings;
+    const connection = `the replier at ${endpoint} of "${service}"`;
+    let attempt = 0;
     this.dealer.events.on('disconnect', () => {
       this.up = false;
+      attempt = 0;
+      const error = new ConnectionError(`zmq: lost the connection to ${endpoint}, a replier of "${service}"; libzmq reconnects`);
+      status.emit({ type: 'disconnected', connection, error });
       // The disconnect can be told before the socket is read: a reply that came just before it (a
       // replier that answers and exits) is still read in the grace; requests left then have failed.
       setTimeout(() => {
@@ -52,16 +58,21 @@ class Replier {
         );
       }, DISCONNECT_GRACE_MS).unref();
     });
-    const refused = (event: { error: Error }) =>
-      this.pending.rejectAll(
-        new ConnectionError(`zmq: ${endpoint}, a replier of "${service}", refused the security handshake (${event.error.message}); check the CURVE keys`, {
-          cause: event.error,
-        }),
-      );
+    this.dealer.events.on('connect:retry', ({ interval }) => {
+      if (!this.up) status.emit({ type: 'reconnecting', connection, attempt: ++attempt, delayMs: interval });
+    });
+    const refused = (event: { error: Error }) => {
+      const error = new ConnectionError(`zmq: ${endpoint}, a replier of "${service}", refused the security handshake (${event.error.message}); check the CURVE keys`, {
+        cause: event.error,
+      });
+      status.error(connection, error);
+      this.pending.rejectAll(error);
+    };
     this.dealer.events.on('handshake:error:protocol', refused);
     this.dealer.events.on('handshake:error:auth', refused);
     this.dealer.events.on('handshake:error:other', refused);
     this.dealer.events.on('handshake', () => {
+      if (!this.up) status.emit({ type: 'reconnected', connection });
       this.up = true;
     });
     this.dealer.connect(endpoint);

@@ -1,7 +1,7 @@
 // How every socket of this transport is set up (limits, security, linger), where it binds, and how it
 // sends.
 
-import { ConnectionError } from '@msg/core';
+import { ConnectionError, type StatusFeed } from '@msg/core';
 import { type Readable, type Socket, type Writable, curveKeyPair } from 'zeromq';
 import type { Guard } from './guard.js';
 import type { Frame } from './wire.js';
@@ -23,9 +23,18 @@ export interface SocketSettings {
   readonly clientKeys: { publicKey: string; secretKey: string } | undefined;
   /** What one TCP peer may make a binding socket hold (see guard.ts); none with `guard: false`. */
   readonly guard: Guard | undefined;
+  /** Where links to peers report their losses and reconnects. */
+  readonly status: StatusFeed;
 }
 
-export function socketSettings(options: { highWaterMark: number; linger: number; maxFrame: number; curve: CurveKeys | undefined; guard: Guard | undefined }): SocketSettings {
+export function socketSettings(options: {
+  highWaterMark: number;
+  linger: number;
+  maxFrame: number;
+  curve: CurveKeys | undefined;
+  guard: Guard | undefined;
+  status: StatusFeed;
+}): SocketSettings {
   return { ...options, clientKeys: options.curve ? curveKeyPair() : undefined };
 }
 

@@ -53,6 +53,7 @@ export class Surveys {
 
   async close(): Promise<void> {
     this.#asking.clear();
+    // An inbox that never bound has nothing to close; its failure went to the survey that opened it.
     const inbox = this.#inbox && (await this.#inbox.catch(() => undefined));
     if (inbox) closeBinding(inbox.router, this.#settings);
   }

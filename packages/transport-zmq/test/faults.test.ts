@@ -6,7 +6,7 @@ import { PayloadTooLargeError, type Transport, isMsgError } from '@msg/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Directory, createZmqTransport, zmqCapabilities } from '../src/index.js';
 import { type Peer, pythonMissing, startPeer } from './python.js';
-import { freePort } from '@msg/conformance';
+import { StatusLog, freePort } from '@msg/conformance';
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString();
@@ -82,6 +82,7 @@ describe('faults', () => {
       directory.addService('fault.py', endpoint);
       const requester = await createZmqTransport({ directory });
       open.push(requester);
+      const watched = new StatusLog(requester);
 
       const first = startPeer('router_replier.py', [endpoint]);
       peers.push(first);
@@ -102,6 +103,9 @@ describe('faults', () => {
       await second.line();
       // libzmq reconnects by itself; the request waits in the DEALER's queue until it has.
       expect(text((await requester.request('fault.py', utf8('b'), { timeout: 10_000 })).data)).toBe('py:b');
+      // A user watching status() saw the link to that replier lost, retried and back, in order.
+      console.info(`zmq faults: status events ${watched.types().join(' → ')}`);
+      expect(watched.types(`the replier at ${endpoint} of "fault.py"`)).toEqual(['disconnected', 'reconnecting', 'reconnected']);
     },
   );
 });

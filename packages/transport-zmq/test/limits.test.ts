@@ -16,6 +16,8 @@ const fixture = fileURLToPath(new URL('./fixtures/replier.mjs', import.meta.url)
 interface State {
   rss: number;
   droppedPeers: number | undefined;
+  /** BAD_FRAME events its status() reported. */
+  badFrames: number;
 }
 
 /** A replier and publisher in a fresh process, so that its memory is its own. */
@@ -89,6 +91,7 @@ describe('limits', () => {
       expect(r.cutOff).toBe(true);
       expect(r.sent).toBeLessThan(32 * MiB);
       expect(r.during.droppedPeers).toBe(1);
+      expect(r.during.badFrames).toBe(1);
       expect(r.during.rss - r.before.rss).toBeLessThan(40 * MiB);
     }
 

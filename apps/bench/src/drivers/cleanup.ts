@@ -8,6 +8,7 @@ export async function deleteStream(stream: string): Promise<void> {
   const nc = await connect({ servers: '127.0.0.1:4222', maxReconnectAttempts: 0 });
   try {
     const jsm = await jetstreamManager(nc);
+    // A stream left behind is the broker's to age out (max_age): the run's figures do not depend on it.
     await withTimeout(jsm.streams.delete(stream), 5_000, `deleting stream ${stream}`).catch(() => undefined);
   } finally {
     await nc.close();
@@ -25,6 +26,7 @@ export async function deleteKafkaTopics(runId: string): Promise<void> {
   } catch {
     // Left for the broker's retention.
   } finally {
+    // The admin client's own disconnect failing leaves nothing open that the process exit does not end.
     await admin.disconnect().catch(() => undefined);
   }
 }

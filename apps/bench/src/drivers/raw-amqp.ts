@@ -85,6 +85,7 @@ class AmqpLink implements Link {
   }
 
   async close(): Promise<void> {
+    // A connection already lost has nothing to close.
     await this.#connection.close().catch(() => undefined);
   }
 }

@@ -74,8 +74,11 @@ class KafkaLink implements Link {
   }
 
   async close(): Promise<void> {
+    // Closing after the measured run: a client that cannot disconnect cleanly changes no figure.
     await this.#consumer?.disconnect().catch(() => undefined);
-    await (await this.#producer?.catch(() => undefined))?.disconnect().catch(() => undefined);
+    // A producer that never connected has nothing to disconnect.
+    const producer = await this.#producer?.catch(() => undefined);
+    await producer?.disconnect().catch(() => undefined); // as the consumer's, after the run
     if (this.#created) await deleteKafkaTopics(this.#options.runId);
   }
 }

@@ -40,6 +40,7 @@ class RedisLink implements Link {
     const sub = await this.#client();
     sub.on('messageBuffer', (_channel: Buffer, message: Buffer) => {
       const length = message.readUInt8(0);
+      // A reply lost with the connection is counted by the requester as missing.
       void pub.publish(message.subarray(1, 1 + length), message.subarray(1 + length)).catch(() => undefined);
     });
     await sub.subscribe(service);

@@ -10,6 +10,7 @@ class SerialSend {
   #tail: Promise<void> = Promise.resolve();
   run(send: () => Promise<void>): Promise<void> {
     const next = this.#tail.then(send);
+    // The caller of `run` gets the failure; the chain only orders the sends.
     this.#tail = next.catch(() => undefined);
     return next;
   }
@@ -52,14 +53,14 @@ class ZmqLink implements Link {
     await this.#attach(socket);
     void (async () => {
       for await (const [, data] of socket) if (data) onMessage(data);
-    })().catch(() => undefined);
+    })().catch(() => undefined); // the loop ends with the socket's close
   }
 
   async serve(): Promise<void> {
     const socket = await this.#attach(new Router());
     void (async () => {
       for await (const [id, data] of socket) if (id && data) await socket.send([id, data]);
-    })().catch(() => undefined);
+    })().catch(() => undefined); // the loop ends with the socket's close
   }
 
   #dealer?: Dealer;
@@ -69,7 +70,7 @@ class ZmqLink implements Link {
       this.#dealer = dealer;
       void (async () => {
         for await (const [reply] of dealer) if (reply) this.#pending.shift()?.(reply);
-      })().catch(() => undefined);
+      })().catch(() => undefined); // the loop ends with the socket's close
     }
     const dealer = this.#dealer;
     return new Promise((resolve, reject) => {

@@ -51,6 +51,7 @@ export async function bus(ctx: RoleContext, job: Extract<Job, { role: 'bus' }>):
       ctx.progress(delivered);
     }
   });
+  // A member's receive loop ends with an error when it leaves early; what it got is counted already.
   void Promise.all(receiving).catch(() => undefined);
 
   const endBy = startNs + job.timeLimitMs * 1e6;

@@ -40,7 +40,8 @@ function remove(shouldGo: (run: string) => boolean): void {
   for (const line of ip('-o', 'link', 'show').split('\n')) {
     const name = /^\d+: ([^:@]+)/.exec(line)?.[1];
     const run = name && /^md([0-9a-z]+)[vp][abc]$/.exec(name)?.[1];
-    if (name && run && shouldGo(run)) ip('link', 'delete', name);
+    // Deleting one end of a veth deletes the other: it may be gone already.
+    if (name && run && shouldGo(run) && ip('-o', 'link', 'show').includes(`: ${name}`)) ip('link', 'delete', name);
   }
 }
 

@@ -26,7 +26,6 @@ export type Role = Job['role'];
 
 export type ToWorker =
   | { to: string; type: 'start'; job: Job }
-  | { to: string; type: 'peer'; address?: string; addresses?: (string | undefined)[] }
   | { to: string; type: 'warm' }
   | { to: string; type: 'go'; epochNs: number }
   | { to: string; type: 'finish' }

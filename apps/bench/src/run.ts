@@ -219,7 +219,6 @@ export class Runner {
     );
     const pubAddresses: (string | undefined)[] = [];
     for (const pub of pubs) pubAddresses.push((await pub.next('ready', READY_MS, 'connecting')).address);
-    for (const sub of subs) sub.post({ type: 'peer', address: pubAddresses[0], addresses: pubAddresses });
     for (const pub of pubs) pub.post({ type: 'warm' });
     for (const sub of subs) await sub.next('warm', 20_000, 'the first warm-up message from every publisher');
     await sleep(plan.warmupMs);

@@ -3,8 +3,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT, UsageError, fail } from './exit.js';
 import { FORMATS, type Format } from './format.js';
-import { TRANSPORTS, open } from './transports.js';
-import { type VerbOptions, bus, pub, req, serve, sub, survey } from './verbs.js';
+import { type Pattern, TRANSPORTS, open } from './transports.js';
+import { type VerbOptions, bus, discoveryNode, pub, req, serve, sub, survey } from './verbs.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -17,10 +17,15 @@ interface CliOptions extends Omit<VerbOptions, 'format'> {
   url?: string;
   bind: string[];
   connect: string[];
+  discovery?: string;
+  pattern?: Pattern;
   format: Format;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** The pattern each verb binds for: its --bind endpoints listen from the start. */
+const PATTERNS: Record<string, Pattern | undefined> = { rep: 'reply', pub: 'publish', survey: 'survey', bus: 'bus' };
 
 function verb(program: Command, name: string, summary: string, target: 'service' | 'topic', run: (options: CliOptions) => Promise<void>) {
   const command = program
@@ -30,6 +35,7 @@ function verb(program: Command, name: string, summary: string, target: 'service'
     .option('--url <url>', 'where to connect (default: the transport\'s local server)')
     .option('--bind <endpoint>', 'brokerless transports: an endpoint to bind (repeatable)', collect, [])
     .option('--connect <endpoint>', 'brokerless transports: an endpoint to connect to (repeatable)', collect, [])
+    .option('--discovery <how>', 'brokerless transports: udp (the default without endpoints), udp://GROUP:PORT, or discovery nodes EP,EP; the secret is MSG_DISCOVERY_SECRET')
     .addOption(new Option('--format <format>', 'how received messages are printed').choices(FORMATS).default('text'))
     .option('--data <text>', 'the payload')
     .option('--file <path>', 'the payload, read from a file')
@@ -44,7 +50,7 @@ function verb(program: Command, name: string, summary: string, target: 'service'
   else command.requiredOption('--topic <name>', name === 'bus' ? 'the bus group' : 'the topic');
   command.action(async (options: CliOptions) => {
     if (options.echo && options.reply !== undefined) throw new UsageError('give --echo or --reply, not both');
-    await run(options);
+    await run({ ...options, pattern: PATTERNS[name] });
   });
 }
 
@@ -82,6 +88,19 @@ verb(program, 'respond', 'answer surveys, printing each question', 'topic', (o) 
 verb(program, 'bus', 'join a bus group: send --data and print what the others send', 'topic', (o) =>
   withTransport(o, (t) => bus(t, { ...o, topic: o.topic as string })),
 );
+
+program
+  .command('discovery')
+  .description('run a discovery node on --bind: it surveys the members that join it and tells each about the others')
+  .requiredOption('-t, --transport <name>', 'zmq or nanomsg')
+  .option('--bind <endpoint>', 'the known endpoint members give as --discovery (repeatable)', collect, [])
+  .option('--interval <ms>', 'between two surveys (default 1000; as often as the members announce)', positiveInt)
+  .option('--timeout <ms>', 'stop after this long (exit 3)', positiveInt)
+  .action(async (options: CliOptions) => {
+    if (!TRANSPORTS[options.transport]?.brokerless) throw new UsageError('a discovery node is for the brokerless transports: --transport zmq or nanomsg');
+    if (options.bind.length === 0) throw new UsageError('give the endpoint members connect to, e.g. --bind tcp://127.0.0.1:7000');
+    await withTransport({ ...options, connect: [], pattern: 'survey' }, (t) => discoveryNode(t, options));
+  });
 
 try {
   await program.parseAsync();

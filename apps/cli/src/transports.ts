@@ -6,8 +6,8 @@ import { UsageError } from './exit.js';
 interface Known {
   module: string;
   url?: string;
-  /** Brokerless transports are given endpoints with --bind/--connect instead of a URL. */
-  endpoints?: boolean;
+  /** Brokerless transports find their peers by discovery, or are given endpoints with --bind/--connect. */
+  brokerless?: boolean;
 }
 
 export const TRANSPORTS: Record<string, Known> = {
@@ -18,8 +18,8 @@ export const TRANSPORTS: Record<string, Known> = {
   mqtt: { module: '@msg/transport-mqtt', url: 'mqtt://127.0.0.1:1883' },
   amqp1: { module: '@msg/transport-amqp1', url: 'amqp1://127.0.0.1:5673' },
   grpc: { module: '@msg/transport-grpc', url: 'grpc://127.0.0.1:50051' },
-  zmq: { module: '@msg/transport-zmq', endpoints: true },
-  nanomsg: { module: '@msg/transport-nanomsg', endpoints: true },
+  zmq: { module: '@msg/transport-zmq', brokerless: true },
+  nanomsg: { module: '@msg/transport-nanomsg', brokerless: true },
   inproc: { module: '@msg/transport-inproc', url: 'inproc://default' },
 };
 
@@ -31,11 +31,33 @@ async function load(module: string): Promise<unknown> {
   }
 }
 
+/** The pattern a verb's --bind endpoints serve, so that they are bound before the first message. */
+export type Pattern = 'reply' | 'publish' | 'survey' | 'bus';
+
 export interface ConnectOptions {
   transport: string;
   url?: string;
   bind?: string[];
   connect?: string[];
+  pattern?: Pattern;
+  /** Brokerless: `udp` (default without endpoints), `udp://GROUP:PORT`, or discovery nodes `EP,EP`. */
+  discovery?: string;
+}
+
+/**
+ * The discovery URL parameters for `--discovery` (see the adapters' `discovery=`). The secret comes
+ * from MSG_DISCOVERY_SECRET, never from the command line, where other users of the host could read it.
+ */
+function discoveryParams(discovery: string): string {
+  const params = new URLSearchParams();
+  const beacon = /^udp:\/\/([^/]+)$/.exec(discovery);
+  if (beacon) {
+    params.set('discovery', 'udp');
+    params.set('beacon', beacon[1] as string);
+  } else params.set('discovery', discovery);
+  const secret = process.env.MSG_DISCOVERY_SECRET;
+  if (secret) params.set('secret', secret);
+  return params.toString();
 }
 
 export async function open(options: ConnectOptions): Promise<Transport> {
@@ -43,13 +65,13 @@ export async function open(options: ConnectOptions): Promise<Transport> {
   if (!known) {
     throw new UsageError(`unknown transport "${options.transport}"; use one of ${Object.keys(TRANSPORTS).join(', ')}`);
   }
-  if (known.endpoints && !options.url) {
-    if (!options.bind?.length && !options.connect?.length) {
-      throw new UsageError(`--transport ${options.transport} is brokerless: give --bind or --connect endpoints (e.g. --bind tcp://127.0.0.1:5555)`);
-    }
-    const { endpointsUrl } = (await load(known.module)) as { endpointsUrl?: (bind: string[], connect: string[]) => string };
+  if (known.brokerless && !options.url) {
+    const { endpointsUrl } = (await load(known.module)) as { endpointsUrl?: (bind: string[], connect: string[], pattern?: Pattern) => string };
     if (!endpointsUrl) throw new UsageError(`${known.module} does not accept --bind/--connect; give --url`);
-    return connect(endpointsUrl(options.bind ?? [], options.connect ?? []));
+    const given = Boolean(options.bind?.length || options.connect?.length);
+    if (!given) return connect(`${options.transport}+tcp://127.0.0.1?${discoveryParams(options.discovery ?? 'udp')}`);
+    const url = endpointsUrl(options.bind ?? [], options.connect ?? [], options.bind?.length ? options.pattern : undefined);
+    return connect(options.discovery ? `${url}&${discoveryParams(options.discovery)}` : url);
   }
   await load(known.module);
   const url = options.url ?? known.url;

@@ -2,6 +2,7 @@
 // and then closes the transport so the process exits by itself.
 import type { Message, Reply, Transport } from '@msg/core';
 import { TimeoutError, text } from '@msg/core';
+import { serveDiscovery } from '@msg/discovery';
 import { type Format, print } from './format.js';
 import { type PayloadOptions, payloads } from './payloads.js';
 
@@ -144,5 +145,20 @@ export async function bus(t: Transport, options: VerbOptions & { topic: string }
     await Promise.race([receiving, ended(life.signal)]);
   } finally {
     life.stop();
+  }
+}
+
+/**
+ * Runs a discovery node on a transport bound on its known endpoint: it surveys the members that join
+ * it and tells each about the others (see @msg/discovery), until --timeout or Ctrl-C.
+ */
+export async function discoveryNode(t: Transport, options: VerbOptions): Promise<void> {
+  const life = lifetime(options);
+  const node = serveDiscovery(t, { secret: process.env.MSG_DISCOVERY_SECRET, intervalMs: options.interval });
+  process.stderr.write('msg: discovery node surveying its members; Ctrl-C to stop\n');
+  try {
+    await ended(life.signal);
+  } finally {
+    await node.close();
   }
 }

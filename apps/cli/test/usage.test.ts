@@ -45,9 +45,9 @@ describe('msg usage and exit codes', () => {
     expect(result.code).toBe(2);
   });
 
-  it('a brokerless transport without endpoints exits 2 and says to give --bind or --connect', async () => {
-    const result = await msg(['sub', '--transport', 'zmq', '--topic', 'x']);
+  it('a brokerless transport given a --discovery beacon that is no IPv4 address exits 2 and says so', async () => {
+    const result = await msg(['sub', '--transport', 'zmq', '--topic', 'x', '--discovery', 'udp://nowhere:5670']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/--bind or --connect/);
+    expect(result.stderr).toMatch(/INVALID_ARGUMENT: discovery beacons are IPv4/);
   });
 });

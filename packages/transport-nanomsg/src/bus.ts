@@ -16,6 +16,8 @@ export class Bus {
   ) {}
 
   async join(group: string, deliver: Deliver): Promise<BusLink> {
+    // Links to this process's peers were proven at start; those to other processes' are proven here.
+    await this.mesh.hearRemotes(this.mesh.ear('bus'));
     let members = this.#groups.get(group);
     if (!members) this.#groups.set(group, (members = new Set()));
     members.add(deliver);

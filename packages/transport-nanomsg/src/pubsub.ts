@@ -42,7 +42,9 @@ export class PubSub {
       if (!set) this.#exact.set(pattern, (set = new Set()));
       set.add(deliver);
     }
-    // SUB filters locally: the links were proven when the transport started, so this takes effect now.
+    // SUB filters locally: the links to this process's peers were proven when the transport started,
+    // so this takes effect now; those to other processes' are proven here (see mesh.ts).
+    await this.mesh.hearRemotes(this.mesh.ear('publish'));
     return async () => {
       this.#wildcard.delete(deliver);
       const set = this.#exact.get(pattern);

@@ -5,7 +5,7 @@
 // replier of the service and nanomsg spreads its requests across them.
 
 import { type Message, type RequestCall, type Serve, type Stop, BadFrameError, ERROR_HEADER, Kind, NoRespondersError, encodeEnvelope } from '@msg/core';
-import type { Directory } from './directory.js';
+import type { Directory } from '@msg/discovery';
 import { nn } from './native.js';
 import { serveInTurn } from './serve.js';
 import { NanoSocket, type SocketSettings, badFrame } from './socket.js';
@@ -45,11 +45,11 @@ class Pool {
   ) {}
 
   /** Follows the directory: connects every socket to new repliers and away from departed ones. */
-  sync(endpoints: ReadonlySet<string>, version: number): void {
+  sync(endpoints: readonly string[], version: number): void {
     if (version === this.#version) return;
     this.#version = version;
     for (const endpoint of this.#endpoints) {
-      if (endpoints.has(endpoint)) continue;
+      if (endpoints.includes(endpoint)) continue;
       this.#endpoints.delete(endpoint);
       for (const requester of this.#all) requester.socket.disconnect(endpoint);
     }
@@ -138,8 +138,8 @@ export class Requests {
 
   request(call: RequestCall): void {
     const subject = call.message.subject;
-    const endpoints = this.directory.repliers(subject);
-    if (!endpoints || endpoints.size === 0) return call.reject(new NoRespondersError(subject));
+    const endpoints = this.directory.services(subject);
+    if (endpoints.length === 0) return call.reject(new NoRespondersError(subject));
     let pool = this.#pools.get(subject);
     if (!pool) this.#pools.set(subject, (pool = new Pool(this.settings, this.wire, this.maxInFlight)));
     pool.sync(endpoints, this.directory.version);
@@ -152,8 +152,13 @@ export class Requests {
   }
 }
 
-/** Serves `service` on a REP socket bound at `endpoints`, the first announced in the directory. */
-export function serveRequests(directory: Directory, settings: SocketSettings, service: string, endpoints: readonly string[], serve: Serve): Stop {
+/** A REP socket bound at `endpoints`; the first is the one listed in the directory. */
+export interface Bound {
+  readonly socket: NanoSocket;
+  readonly endpoint: string;
+}
+
+export function bindReplier(settings: SocketSettings, endpoints: readonly string[]): Bound {
   const socket = new NanoSocket('rep', settings);
   try {
     for (const endpoint of endpoints) socket.bind(endpoint);
@@ -161,7 +166,11 @@ export function serveRequests(directory: Directory, settings: SocketSettings, se
     socket.close();
     throw error;
   }
-  const endpoint = endpoints[0] as string;
+  return { socket, endpoint: endpoints[0] as string };
+}
+
+/** Serves `service` on a bound REP socket, listed in the directory until stopped. */
+export function serveRequests(directory: Directory, settings: SocketSettings, { socket, endpoint }: Bound, service: string, serve: Serve): Stop {
   serveInTurn(socket, (frame) => {
     let request: Message;
     let deadline: number | undefined;
@@ -183,9 +192,9 @@ export function serveRequests(directory: Directory, settings: SocketSettings, se
     });
     return deadline === undefined ? reply : untilDeadline(reply, deadline);
   });
-  directory.addReplier(service, endpoint);
+  directory.addService(service, endpoint);
   return async () => {
-    directory.removeReplier(service, endpoint);
+    directory.removeService(service, endpoint);
     socket.close();
   };
 }

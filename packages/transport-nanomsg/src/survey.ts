@@ -3,7 +3,7 @@
 // topic's; the answer is BODY alone, in the form the question came in (envelope or plain).
 
 import { type Deliver, type Message, type Serve, type Stop, ERROR_HEADER, Kind } from '@msg/core';
-import type { Ear } from './directory.js';
+import type { Ear } from './links.js';
 import type { Mesh } from './mesh.js';
 import { nn } from './native.js';
 import { serveInTurn } from './serve.js';

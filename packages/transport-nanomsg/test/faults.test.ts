@@ -118,7 +118,7 @@ describe('faults', () => {
   it('a killed replier fails the request in flight with TIMEOUT, and a restarted one is reached again by itself', async () => {
     const endpoint = await newEndpoint('tcp://127.0.0.1');
     const directory = new Directory();
-    directory.addReplier('fault.restart', endpoint);
+    directory.addService('fault.restart', endpoint);
     const t = await transport({ directory });
     // This replier takes requests and never answers, so the request below is in flight when it dies.
     const silent = new NativePeer('nanocat', ['--rep', '--bind', endpoint, '--quoted']);

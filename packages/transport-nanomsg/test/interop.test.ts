@@ -38,7 +38,7 @@ describe('interop with native peers › request/reply', () => {
     const endpoint = await newEndpoint('tcp://127.0.0.1');
     const replier = native('nanocat', ['--rep', '--bind', endpoint, '--data', 'pong']);
     const directory = new Directory();
-    directory.addReplier('native.echo', endpoint);
+    directory.addService('native.echo', endpoint);
     const t = await transport({ directory, wire: 'plain' });
     const reply = await t.request('native.echo', bytes('ping'), { timeout: 5000 });
     expect(text(reply.data)).toBe('pong');
@@ -50,7 +50,7 @@ describe('interop with native peers › request/reply', () => {
     const endpoint = await newEndpoint('tcp://127.0.0.1');
     native('nanocat', ['--rep', '--bind', endpoint, '--data', 'pong']);
     const directory = new Directory();
-    directory.addReplier('native.echo', endpoint);
+    directory.addService('native.echo', endpoint);
     const t = await transport({ directory });
     const reply = await t.request('native.echo', bytes('ping'), { headers: { trace: 'x' }, timeout: 5000 });
     expect(text(reply.data)).toBe('pong');
@@ -95,7 +95,7 @@ describe('interop with native peers › publish/subscribe', () => {
     const publish = await newEndpoint('tcp://127.0.0.1');
     native('nngcat', ['--pub', '--listen', publish, '--data', 'native.feed tick', '--interval', '1']);
     const directory = new Directory();
-    directory.addPeer({ publish });
+    directory.addPeer({ endpoints: { publish } });
     const t = await transport({ directory });
     const stream = await t.subscribe('native.feed');
     for await (const message of stream) {
@@ -125,7 +125,7 @@ describe('interop with native peers › survey', () => {
     const survey = await newEndpoint('tcp://127.0.0.1');
     const surveyor = native('nanocat', ['--surveyor', '--bind', survey, '--data', 'native.poll ready?', '--interval', '0.1']);
     const directory = new Directory();
-    directory.addPeer({ survey });
+    directory.addPeer({ endpoints: { survey } });
     const t = await transport({ directory });
     await t.respond('native.poll', (question) => bytes(`yes:${text(question.data)}`));
     await expect(surveyor.waitForLine((line) => line === 'yes:ready?', 5000)).resolves.toBe('yes:ready?');
@@ -137,7 +137,7 @@ describe('interop with native peers › bus', () => {
     const bus = await newEndpoint('tcp://127.0.0.1');
     const member = native('nanocat', ['--bus', '--bind', bus, '--data', 'native.room hi', '--interval', '0.05']);
     const directory = new Directory();
-    directory.addPeer({ bus });
+    directory.addPeer({ endpoints: { bus } });
     const t = await transport({ directory, wire: 'plain' });
     const joined = await t.join('native.room');
     for await (const message of joined) {

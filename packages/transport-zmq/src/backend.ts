@@ -2,11 +2,10 @@
 
 import type { Backend, BusLink, Deliver, Message, RequestCall, Serve, StatusFeed, Stop } from '@msg/core';
 import { join } from './bus.js';
-import type { Directory } from './directory.js';
-import type { Endpoints } from './endpoints.js';
+import { type Directory, type Discovering, type GivenEndpoints, sendWhenServed } from '@msg/discovery';
 import { type Publishing, type Subscriptions, publishFrames, subscribe } from './pubsub.js';
-import { type Requester, serve } from './reqrep.js';
-import type { SocketSettings } from './sockets.js';
+import { type Front, type Requester, serve } from './reqrep.js';
+import { type SocketSettings, closeBinding } from './sockets.js';
 import type { Answers, Surveys } from './survey.js';
 import type { Capabilities } from '@msg/core';
 
@@ -16,8 +15,14 @@ export interface Parts {
   settings: SocketSettings;
   bind: string;
   workers: number;
-  endpoints: Endpoints;
+  endpoints: GivenEndpoints;
+  /** The ROUTER bound at creation on the given endpoints (pattern `reply`), for the first reply. */
+  front: Front | undefined;
   publishing: Publishing;
+  /** Lists nothing once called: this transport's publisher leaves the directory. */
+  unlist: () => void;
+  /** The discovery this transport takes part in, if any. */
+  discovering: Discovering | undefined;
   subscriptions: Subscriptions;
   requester: Requester;
   surveys: Surveys;
@@ -39,13 +44,15 @@ export class ZmqBackend implements Backend {
   }
 
   request(call: RequestCall): void {
-    this.#parts.endpoints.asRepliers(call.message.subject);
-    this.#parts.requester.request(call);
+    const { endpoints, requester, directory, discovering } = this.#parts;
+    endpoints.asRepliers(call.message.subject);
+    sendWhenServed(directory, discovering, call, () => requester.request(call));
   }
 
   reply(service: string, handler: Serve): Promise<Stop> {
-    const { directory, settings, bind, workers, endpoints } = this.#parts;
-    return serve(service, handler, { directory, settings, bind, exact: endpoints.takeBind(), workers });
+    const { directory, settings, bind, workers, endpoints, front } = this.#parts;
+    this.#parts.front = undefined;
+    return serve(service, handler, { directory, settings, bind, exact: front ? [] : endpoints.takeBind(), front, workers });
   }
 
   publish(message: Message): Promise<void> {
@@ -55,7 +62,7 @@ export class ZmqBackend implements Backend {
   }
 
   async subscribe(pattern: string, deliver: Deliver): Promise<Stop> {
-    this.#parts.endpoints.asPublishers();
+    this.#parts.endpoints.asPeers('publish');
     const stop = await subscribe(this.#parts.subscriptions, pattern, deliver);
     return async () => stop();
   }
@@ -66,12 +73,12 @@ export class ZmqBackend implements Backend {
   }
 
   respond(topic: string, handler: Serve): Promise<Stop> {
-    this.#parts.endpoints.asPublishers();
+    this.#parts.endpoints.asPeers('publish');
     return this.#parts.answers.respond(this.#parts.subscriptions, topic, handler);
   }
 
   async join(group: string, deliver: Deliver): Promise<BusLink> {
-    this.#parts.endpoints.asPublishers();
+    this.#parts.endpoints.asPeers('publish');
     await this.#bindPublisher();
     return join(this.#parts.publishing, this.#parts.subscriptions, group, deliver);
   }
@@ -89,8 +96,10 @@ export class ZmqBackend implements Backend {
   }
 
   async close(): Promise<void> {
-    const { directory, publishing, subscriptions, requester, surveys, answers, settings } = this.#parts;
-    directory.removePublisher(publishing.endpoint);
+    const { publishing, subscriptions, requester, surveys, answers, settings, front, unlist, discovering } = this.#parts;
+    unlist();
+    await discovering?.release();
+    if (front) closeBinding(front.router, settings);
     requester.close();
     answers.close();
     await surveys.close();

@@ -1,22 +1,47 @@
 // The ZeroMQ transport: brokerless. Each transport binds its own sockets and finds its peers through
 // a shared Directory (see directory.ts); the patterns live in reqrep.ts, pubsub.ts, survey.ts, bus.ts.
 
-import { type Capabilities, StatusFeed, type Transport, type TransportFactory, createTransport, nextId, registerTransport, toMsgError } from '@msg/core';
+import { type Capabilities, type MsgError, StatusFeed, type Transport, type TransportFactory, createTransport, nextId, registerTransport, toMsgError } from '@msg/core';
+import {
+  Directory,
+  type Discovering,
+  type DiscoveryConfig,
+  type EndpointOptions,
+  type Meeting,
+  type Pattern,
+  GivenEndpoints,
+  discoveryFromUrl,
+  endpointsUrl as familyUrl,
+  patternOf,
+  sharedDirectory as familyDirectory,
+  meetingsFor,
+  useDiscovery,
+} from '@msg/discovery';
 import { ZmqBackend } from './backend.js';
-import { type Directory, sharedDirectory } from './directory.js';
-import { type EndpointOptions, Endpoints } from './endpoints.js';
 import { Guard } from './guard.js';
 import { Publishing, Subscriptions } from './pubsub.js';
-import { Requester } from './reqrep.js';
-import { type CurveKeys, socketSettings } from './sockets.js';
+import { type Front, Requester, bindFront } from './reqrep.js';
+import { type CurveKeys, closeBinding, socketSettings } from './sockets.js';
 import { Answers, Surveys } from './survey.js';
 
-export { Directory, sharedDirectory } from './directory.js';
-export type { DirectoryChange, Publisher } from './directory.js';
+export { Directory } from '@msg/discovery';
+export type { DirectoryChange, DiscoveryConfig, EndpointOptions, Peer, PeerEndpoints } from '@msg/discovery';
 export type { CurveKeys } from './sockets.js';
-export { endpointsUrl } from './endpoints.js';
-export type { EndpointOptions } from './endpoints.js';
 export type { MessageLimits } from './guard.js';
+
+/** The process-wide zmq directory called `name`: transports given the same name find each other. */
+export function sharedDirectory(name = 'default'): Directory {
+  return familyDirectory('zmq', name);
+}
+
+/**
+ * The `zmq+` URL for nanocat-style endpoints: the scheme and host (where this transport's other
+ * sockets bind) come from the first endpoint; both lists travel as `bind` and `connect` parameters,
+ * and `pattern` (the pattern the bind endpoints serve, bound at creation) when given.
+ */
+export function endpointsUrl(bind: string[], connect: string[] = [], pattern?: Pattern): string {
+  return familyUrl('zmq', bind, connect, {}, pattern);
+}
 
 const MAX_PAYLOAD = 16 * 1024 * 1024;
 // Room for the meta frame's headers beside the largest payload; a peer sending more is cut off.
@@ -58,6 +83,11 @@ export interface ZmqOptions {
    * a pattern, `connect` listed in the directory in the role each pattern needs (see EndpointOptions).
    */
   endpoints?: EndpointOptions;
+  /**
+   * Find peers in other processes and hosts by name: `{ via: 'udp' }` (beacons) or `{ via: [EP...] }`
+   * (discovery nodes), with the network's `secret`. Default: none, peers share a directory in this process.
+   */
+  discovery?: DiscoveryConfig;
   /** 0 (default): a replier handles each request as it arrives. N: a ROUTER front with N REP workers. */
   workers?: number;
   /** CURVE: the network's key pair (`curveKeyPair()` from zeromq); without it nothing gets through. */
@@ -103,16 +133,36 @@ export async function createZmqTransport(options: ZmqOptions = {}): Promise<ZmqT
     guard?.close();
     throw toMsgError(error, 'zmq');
   }
-  directory.addPublisher(publishing.endpoint, { confirms: true });
+  const endpoints = new GivenEndpoints(directory, options.endpoints);
+  let front: Front | undefined;
+  let discovering: Discovering | undefined;
+  try {
+    front = await bindGiven(endpoints, publishing, settings, bind);
+    if (options.discovery) {
+      // A record that cannot be sent is a background failure: it goes to status(), as the relay's do.
+      const config = { onError: (error: MsgError) => status.error('discovery', error), ...options.discovery };
+      discovering = await useDiscovery(directory, 'zmq', config, () => meetings(config, bind, options));
+    }
+  } catch (error) {
+    if (front) closeBinding(front.router, settings);
+    publishing.close();
+    guard?.close();
+    throw toMsgError(error, 'zmq');
+  }
+  const id = nextId();
+  const unlist = directory.addPeer({ id, endpoints: { publish: publishing.endpoint } });
   const backend = new ZmqBackend({
     capabilities: zmqCapabilities,
     directory,
     settings,
     bind,
     workers: options.workers ?? 0,
-    endpoints: new Endpoints(directory, options.endpoints),
+    endpoints,
+    front,
+    unlist,
+    discovering,
     publishing,
-    subscriptions: new Subscriptions(settings, directory, options.confirmTimeout ?? 2000, nextId()),
+    subscriptions: new Subscriptions(settings, directory, options.confirmTimeout ?? 2000, id),
     requester: new Requester(directory, settings),
     surveys: new Surveys(settings, bind),
     answers: new Answers(settings),
@@ -121,10 +171,30 @@ export async function createZmqTransport(options: ZmqOptions = {}): Promise<ZmqT
 }
 
 /**
+ * Binds the given endpoints now when their pattern is known, so peers can connect before the first
+ * message: on a replier's ROUTER for `reply`, on the publisher (which carries publish, survey and bus).
+ */
+async function bindGiven(endpoints: GivenEndpoints, publishing: Publishing, settings: ReturnType<typeof socketSettings>, bind: string): Promise<Front | undefined> {
+  if (endpoints.pattern === undefined) return undefined;
+  const exact = endpoints.takeBind();
+  if (exact.length === 0) return undefined;
+  if (endpoints.pattern === 'reply') return bindFront(settings, bind, exact);
+  await publishing.bindAlso(exact);
+  return undefined;
+}
+
+/** A member of the discovery nodes is a transport of its own, outside any shared directory, as secure as this one. */
+function meetings(config: DiscoveryConfig, bind: string, options: ZmqOptions): Meeting[] {
+  return meetingsFor(config, bind, (connect) => createZmqTransport({ bind, curve: options.curve, guard: options.guard, directory: new Directory(), endpoints: { connect } }));
+}
+
+/**
  * `zmq+tcp://HOST[:PORT]` binds on HOST (the publisher on PORT when given), `zmq+ipc:///DIR` binds
  * socket files in DIR, `zmq+inproc://NAME` stays in the process. `?directory=NAME` picks the
  * process-wide directory NAME (default `default`); `bind=EP` and `connect=EP`, each repeatable, are
- * the `endpoints` option (see `endpointsUrl`). `?guard=true|false` is the `guard` option.
+ * the `endpoints` option (see `endpointsUrl`), with `pattern=reply|publish|survey|bus` to bind them
+ * at creation. `?guard=true|false` is the `guard` option. `?discovery=udp` (or `=EP,EP`, discovery
+ * nodes) with `secret=`, `beacon=ADDRESS:PORT`, `interval=MS`, `expiry=MS` is the `discovery` option.
  */
 export const zmqTransport: TransportFactory<ZmqOptions> = {
   schemes: ['zmq+tcp', 'zmq+ipc', 'zmq+inproc'],
@@ -132,15 +202,16 @@ export const zmqTransport: TransportFactory<ZmqOptions> = {
 };
 
 function fromUrl(url: URL): ZmqOptions {
-  const directory = sharedDirectory(url.searchParams.get('directory') ?? 'default');
-  const endpoints = { bind: url.searchParams.getAll('bind'), connect: url.searchParams.getAll('connect') };
-  const given = url.searchParams.get('guard');
-  const guard = given === null ? undefined : given !== 'false';
+  const params = url.searchParams;
+  const directory = sharedDirectory(params.get('directory') ?? 'default');
+  const endpoints = { bind: params.getAll('bind'), connect: params.getAll('connect'), pattern: patternOf(params.get('pattern')) };
+  const given = params.get('guard');
+  const common = { directory, endpoints, guard: given === null ? undefined : given !== 'false', discovery: discoveryFromUrl(params) };
   const scheme = url.protocol.replace(/:$/, '');
-  if (scheme === 'zmq+ipc') return { directory, endpoints, guard, bind: `ipc://${url.pathname}` };
-  if (scheme === 'zmq+inproc') return { directory, endpoints, guard, bind: `inproc://${url.hostname || 'msg'}` };
+  if (scheme === 'zmq+ipc') return { ...common, bind: `ipc://${url.pathname}` };
+  if (scheme === 'zmq+inproc') return { ...common, bind: `inproc://${url.hostname || 'msg'}` };
   const host = url.hostname || '127.0.0.1';
-  return { directory, endpoints, guard, bind: `tcp://${host}`, publishOn: url.port ? `tcp://${host}:${url.port}` : undefined };
+  return { ...common, bind: `tcp://${host}`, publishOn: url.port ? `tcp://${host}:${url.port}` : undefined };
 }
 
 registerTransport(zmqTransport);

@@ -4,7 +4,7 @@
 
 import { type Deliver, type Message, hasWildcard, matchSubject } from '@msg/core';
 import { Subscriber, XPublisher } from 'zeromq';
-import type { Directory, DirectoryChange, Publisher } from './directory.js';
+import type { Directory } from '@msg/discovery';
 import { type Frame, type SocketSettings, bindTo, closeBinding, forBinding, forConnecting, send } from './sockets.js';
 import { ACK_PREFIX, BYE, Kind, body, readMessage } from './wire.js';
 
@@ -95,6 +95,8 @@ export class Subscriptions {
   readonly #id: string;
   /** Publishers that left the directory, each with the timer that disconnects it if no goodbye comes. */
   #leaving = new Map<string, NodeJS.Timeout>();
+  /** How many peers of the directory list each publisher endpoint: one connection for all of them. */
+  #listed = new Map<string, number>();
   readonly #leaveAfter: number;
 
   constructor(settings: SocketSettings, directory: Directory, confirmTimeout: number, id: string) {
@@ -105,8 +107,10 @@ export class Subscriptions {
     this.#leaveAfter = Math.max(settings.linger, 0) + LEAVE_MARGIN_MS;
     // Before any connection, so that every publisher has it by the time a subscribe is confirmed.
     this.#socket.subscribe(BYE);
-    for (const publisher of directory.publishers()) this.#socket.connect(publisher.endpoint);
-    this.#unwatch = directory.watch((change) => this.#follow(change));
+    for (const peer of directory.peers()) if (peer.endpoints.publish) this.#list(peer.endpoints.publish, true);
+    this.#unwatch = directory.watch((change) => {
+      if (change.kind === 'peer' && change.peer.endpoints.publish) this.#list(change.peer.endpoints.publish, change.added);
+    });
     void this.#receive();
   }
 
@@ -114,11 +118,17 @@ export class Subscriptions {
   // pipe holds and this side has not read yet, which includes what the publisher sent just before it
   // closed. Its goodbye, after those messages on the same connection, says they have all been read;
   // without one (a native publisher, or a goodbye dropped) the timer ends it after the linger.
-  #follow(change: DirectoryChange): void {
-    if (change.kind !== 'publisher') return;
-    const endpoint = change.publisher.endpoint;
+  #list(endpoint: string, added: boolean): void {
+    const count = (this.#listed.get(endpoint) ?? 0) + (added ? 1 : -1);
+    if (count > 0) this.#listed.set(endpoint, count);
+    else this.#listed.delete(endpoint);
+    // Only the first listing connects and only the last removal disconnects.
+    if (added ? count === 1 : count === 0) this.#follow(endpoint, added);
+  }
+
+  #follow(endpoint: string, added: boolean): void {
     const leaving = this.#leaving.get(endpoint);
-    if (change.added) {
+    if (added) {
       // Back before it was disconnected: the connection is still there, and libzmq reconnects it.
       if (leaving) {
         clearTimeout(leaving);
@@ -189,7 +199,8 @@ export class Subscriptions {
   }
 
   async #confirm(): Promise<void> {
-    const waiting = new Set(this.#directory.publishers().filter((p: Publisher) => p.confirms).map((p) => p.endpoint));
+    // msg transports (peers with an id) confirm; a native publisher never would.
+    const waiting = new Set(this.#directory.peers().flatMap((p) => (p.id !== undefined && p.endpoints.publish ? [p.endpoints.publish] : [])));
     if (waiting.size === 0) return;
     const token = `${ACK_PREFIX}${this.#id}.${++this.#tokens}`;
     let timer: NodeJS.Timeout | undefined;

@@ -17,9 +17,14 @@ import {
   toMsgError,
 } from '@msg/core';
 import { Dealer, Reply, Router } from 'zeromq';
-import type { Directory, DirectoryChange } from './directory.js';
+import type { Directory, DirectoryChange } from '@msg/discovery';
 import { type SocketSettings, bindTo, closeBinding, forBinding, forConnecting, send } from './sockets.js';
 import { DELIMITER, type Frame, body, idFrame, idOf, readMessage } from './wire.js';
+
+/** How often a replier that left the directory looks whether its last requests have settled. */
+const RETIRED_CHECK_MS = 100;
+/** How long after a disconnect the replies that arrived before it are still read. */
+const DISCONNECT_GRACE_MS = 50;
 
 /** One replier endpoint as seen by a requester. */
 class Replier {
@@ -27,6 +32,8 @@ class Replier {
   readonly pending = new PendingReplies();
   /** False between a disconnect and the reconnect that libzmq makes by itself. */
   up = true;
+  /** Set once it left the directory: it takes no new request and closes once those in flight are settled. */
+  #retired: (() => void) | undefined;
 
   constructor(
     readonly service: string,
@@ -42,11 +49,14 @@ class Replier {
       attempt = 0;
       const error = new ConnectionError(`zmq: lost the connection to ${endpoint}, a replier of "${service}"; libzmq reconnects`);
       status.emit({ type: 'disconnected', connection, error });
-      if (this.pending.size > 0) {
+      // The disconnect can be told before the socket is read: a reply that came just before it (a
+      // replier that answers and exits) is still read in the grace; requests left then have failed.
+      setTimeout(() => {
+        if (this.up || this.pending.size === 0) return;
         this.pending.rejectAll(
           new ConnectionError(`zmq: lost the connection to ${endpoint}, a replier of "${service}", with the request in flight; it may or may not have been handled`),
         );
-      }
+      }, DISCONNECT_GRACE_MS).unref();
     });
     this.dealer.events.on('connect:retry', ({ interval }) => {
       if (!this.up) status.emit({ type: 'reconnecting', connection, attempt: ++attempt, delayMs: interval });
@@ -75,10 +85,35 @@ class Replier {
         if (id === undefined || delimiter === undefined || delimiter.length !== 0) continue;
         const reply = readMessage(this.service, payload, meta);
         if (reply) this.pending.resolve(idOf(id), reply);
+        if (this.#retired) this.#closeIfDone();
       }
     } catch {
       // The socket was closed.
     }
+  }
+
+  /**
+   * The replier left the directory. Requests in flight still get their replies: a replier that
+   * stops after answering says so by discovery, which may arrive before the reply it sent.
+   */
+  retire(closed: () => void): void {
+    this.#retired = closed;
+    if (this.#closeIfDone()) return;
+    // Requests that time out leave no trace here: look again until they are all gone (rare, so no
+    // cost on the hot path, where requests are added without a hook of their own).
+    const check = setInterval(() => {
+      if (this.#closeIfDone()) clearInterval(check);
+    }, RETIRED_CHECK_MS);
+    check.unref();
+  }
+
+  /** Closes a retired replier once nothing is in flight; true once closed. */
+  #closeIfDone(): boolean {
+    if (this.dealer.closed) return true;
+    if (!this.#retired || this.pending.size > 0) return false;
+    this.dealer.close();
+    this.#retired();
+    return true;
   }
 
   close(reason: unknown): void {
@@ -98,6 +133,8 @@ export class Requester {
   /** service -> endpoint -> replier */
   #repliers = new Map<string, Map<string, Replier>>();
   #turn = 0;
+  /** Repliers that left the directory with requests in flight. */
+  #retiring = new Set<Replier>();
   #unwatch: () => void;
 
   constructor(directory: Directory, settings: SocketSettings) {
@@ -138,7 +175,8 @@ export class Requester {
     if (!known || !replier) return;
     known.delete(change.endpoint);
     if (known.size === 0) this.#repliers.delete(change.name);
-    replier.close(new ConnectionError(`zmq: the replier at ${change.endpoint} stopped serving "${change.name}" with the request in flight`));
+    this.#retiring.add(replier);
+    replier.retire(() => this.#retiring.delete(replier));
   }
 
   close(): void {
@@ -147,6 +185,8 @@ export class Requester {
       for (const replier of known.values()) replier.close(new ClosedError());
     }
     this.#repliers.clear();
+    for (const replier of this.#retiring) replier.close(new ClosedError());
+    this.#retiring.clear();
   }
 }
 
@@ -157,19 +197,37 @@ export interface ServeOptions {
   bind: string;
   /** Exact endpoints to bind instead; the first is the one listed in the directory. */
   exact: readonly string[];
+  /** A ROUTER bound already (at the transport's creation), used instead of binding one. */
+  front: Front | undefined;
   /** 0: the ROUTER serves every request as it comes. N: a ROUTER front with N REP workers behind it. */
   workers: number;
 }
 
-/** Serves `service` on a fresh ROUTER endpoint listed in the directory until stopped. */
+/** A replier's ROUTER and the endpoint listed in the directory for it. */
+export interface Front {
+  readonly router: Router;
+  readonly endpoint: string;
+}
+
+/** Binds a ROUTER on the exact endpoints (the first is the one listed), or on a fresh one under `base`. */
+export async function bindFront(settings: SocketSettings, base: string, exact: readonly string[]): Promise<Front> {
+  const router = forBinding(new Router(), settings);
+  try {
+    const [first, ...more] = exact;
+    const endpoint = await bindTo(router, settings, base, first);
+    for (const other of more) await bindTo(router, settings, other, other);
+    return { router, endpoint };
+  } catch (error) {
+    closeBinding(router, settings);
+    throw error;
+  }
+}
+
+/** Serves `service` on a ROUTER endpoint listed in the directory until stopped. */
 export async function serve(service: string, handler: Serve, options: ServeOptions): Promise<Stop> {
-  const front = forBinding(new Router(), options.settings);
-  let endpoint: string;
+  const { router: front, endpoint } = options.front ?? (await bindFront(options.settings, options.bind, options.exact));
   let stopWorkers: () => void;
   try {
-    const [first, ...more] = options.exact;
-    endpoint = await bindTo(front, options.settings, options.bind, first);
-    for (const other of more) await bindTo(front, options.settings, other, other);
     stopWorkers = options.workers > 0 ? await serveWithWorkers(front, service, handler, options) : serveEach(front, service, handler);
   } catch (error) {
     closeBinding(front, options.settings);

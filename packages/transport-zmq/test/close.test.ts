@@ -31,6 +31,30 @@ describe('close', () => {
     expect(str(message?.data ?? new Uint8Array())).toBe('last words');
   });
 
+  it('a replier removed from the directory with a request in flight still delivers that reply, and gets no new request', async () => {
+    const served = new Directory();
+    const a = await createZmqTransport({ directory: served });
+    const asking = new Directory();
+    const b = await createZmqTransport({ directory: asking });
+    open.push(a, b);
+    const service = uniqueName('leaving');
+    let release!: () => void;
+    const answered = new Promise<void>((resolve) => (release = resolve));
+    await a.reply(service, async (request) => {
+      await answered;
+      return request.data;
+    });
+    const [endpoint] = served.services(service);
+    asking.addService(service, endpoint as string);
+    const inFlight = b.request(service, utf8('in flight'), { timeout: 5000 });
+    await new Promise((resolve) => setTimeout(resolve, settle));
+    // As discovery does when the replier's goodbye arrives before its last reply.
+    asking.removeService(service, endpoint as string);
+    release();
+    expect(str((await inFlight).data)).toBe('in flight');
+    await expect(b.request(service, utf8('next'), { timeout: 1000 })).rejects.toMatchObject({ code: 'NO_RESPONDERS' });
+  });
+
   it('a publisher removed from the directory and listed again at once stays connected, once', async () => {
     const directory = new Directory();
     const a = await createZmqTransport({ directory });
@@ -38,9 +62,10 @@ describe('close', () => {
     open.push(a, b);
     const topic = uniqueName('relisted');
     const reader = new Reader(await a.subscribe(topic));
-    const endpoint = directory.publishers()[1]?.endpoint ?? ''; // b's, listed after a's
-    directory.removePublisher(endpoint);
-    directory.addPublisher(endpoint, { confirms: true });
+    const listed = directory.peers()[1]; // b's, listed after a's
+    if (!listed) throw new Error('b is not listed');
+    directory.removePeer(listed);
+    directory.addPeer(listed);
     // Past the time after which a publisher that left without a goodbye is disconnected (linger 0).
     await new Promise((resolve) => setTimeout(resolve, 500 + settle * 2));
     await b.publish(topic, utf8('still here'));

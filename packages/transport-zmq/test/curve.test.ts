@@ -1,6 +1,8 @@
 // CURVE: members holding the network's key pair talk; a peer without it (or with another) gets nothing
 // through, in either direction.
 
+import { connect as tcpConnect } from 'node:net';
+import { freePort } from '@msg/conformance';
 import { type Transport, connect } from '@msg/core';
 import { curveKeyPair } from 'zeromq';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -45,12 +47,12 @@ describe('curve', () => {
 
     // The intruders know every endpoint, but not the key pair.
     const [replier] = directory.services('secret.echo');
-    const publishers = directory.publishers().map((p) => p.endpoint);
+    const publishers = directory.peers().flatMap((p) => (p.endpoints.publish ? [p.endpoints.publish] : []));
     const intruders = await Promise.all(
       [undefined, curveKeyPair()].map((keys) => {
         const seen = new Directory();
         seen.addService('secret.echo', replier as string);
-        for (const endpoint of publishers) seen.addPublisher(endpoint);
+        for (const endpoint of publishers) seen.addPeer({ endpoints: { publish: endpoint } });
         return track(createZmqTransport({ directory: seen, curve: keys }));
       }),
     );
@@ -67,6 +69,51 @@ describe('curve', () => {
     await b.publish('secret.news', utf8('for members'));
     expect(await firstWithin(member, 2000)).toBe('for members');
     for (const outsider of outsiders) expect(await firstWithin(outsider, 300)).toBeUndefined();
+  });
+});
+
+/** The security mechanism a ZMTP server at `endpoint` asks for in its greeting (bytes 12-31). */
+function mechanismOf(endpoint: string): Promise<string> {
+  const [, host, port] = /^tcp:\/\/\[?([^\]]*?)\]?:(\d+)$/.exec(endpoint) as unknown as [string, string, string];
+  return new Promise((resolve, reject) => {
+    const socket = tcpConnect({ host, port: Number(port) });
+    // The signature and major version: enough for the server to send the rest of its greeting.
+    const greeting = Buffer.from([0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0x7f, 3]);
+    let got = Buffer.alloc(0);
+    socket.setTimeout(5000, () => socket.destroy(new Error('no greeting within 5 s')));
+    socket.on('error', reject);
+    socket.on('connect', () => socket.write(greeting));
+    socket.on('data', (chunk) => {
+      got = Buffer.concat([got, chunk]);
+      if (got.length < 32) return;
+      socket.destroy();
+      resolve(got.toString('latin1', 12, 32).replace(/\0+$/, ''));
+    });
+  });
+}
+
+describe('curve with discovery', () => {
+  it('members found by discovery talk over CURVE links; a node that learnt the endpoints the same way but lacks the keys gets nothing through', async () => {
+    const curve = curveKeyPair();
+    const discovery = { via: 'udp' as const, beacon: { port: await freePort() }, secret: `curve-${process.pid}`, intervalMs: 100 };
+    const [aDirectory, bDirectory, intruderDirectory] = [new Directory(), new Directory(), new Directory()];
+    const a = await track(createZmqTransport({ directory: aDirectory, curve, discovery }));
+    const b = await track(createZmqTransport({ directory: bDirectory, curve, discovery }));
+    const intruder = await track(createZmqTransport({ directory: intruderDirectory, discovery }));
+    let served = 0;
+    await a.reply('curve.echo', (request) => {
+      served++;
+      return request.data;
+    });
+    expect(text((await b.request('curve.echo', utf8('over curve'), { timeout: 5000 })).data)).toBe('over curve');
+
+    // The replier's endpoint, as discovery told the others, asks every peer for CURVE.
+    const [endpoint] = bDirectory.services('curve.echo');
+    expect(endpoint).toBeDefined();
+    expect(await mechanismOf(endpoint as string)).toBe('CURVE');
+    await expect(intruder.request('curve.echo', utf8('let me in'), { timeout: 5000 })).rejects.toMatchObject({ code: 'CONNECTION', message: expect.stringMatching(/security handshake/) });
+    expect(intruderDirectory.services('curve.echo')).toEqual([endpoint]);
+    expect(served).toBe(1);
   });
 });
 

@@ -3,7 +3,7 @@
 
 import { type Transport, connect } from '@msg/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Directory, createZmqTransport, endpointsUrl } from '../src/index.js';
+import { Directory, type EndpointOptions, createZmqTransport, endpointsUrl } from '../src/index.js';
 import { freePort } from '@msg/conformance';
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
@@ -27,7 +27,7 @@ async function until<T>(arrived: Promise<T>, send: () => Promise<unknown>): Prom
 
 describe('nanocat-style endpoints: transports with separate directories', () => {
   const open: Transport[] = [];
-  const transport = async (endpoints: { bind?: string[]; connect?: string[] }) => {
+  const transport = async (endpoints: EndpointOptions) => {
     const t = await createZmqTransport({ directory: new Directory(), endpoints });
     open.push(t);
     return t;
@@ -107,10 +107,32 @@ describe('nanocat-style endpoints: transports with separate directories', () => 
     expect(await until(next(a), () => b.send(utf8('from b')))).toBe('from b');
   });
 
+  it('survey: a surveyor given its pattern binds at creation, so its first survey reaches respondents connected before it', async () => {
+    const ep = await endpoint();
+    const surveyor = await transport({ bind: [ep], pattern: 'survey' });
+    const respondent = await transport({ connect: [ep] });
+    await respondent.respond('health', () => utf8('ok'));
+    // The respondent's subscription reaches the bound publisher while we wait, as with nanocat's --delay.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const answers = (await surveyor.survey('health', utf8('?'), { deadline: 500 }).toArray()).map((a) => text(a.data));
+    expect(answers).toEqual(['ok']);
+  });
+
+  it('request/reply: a replier given its pattern listens from creation and serves what was asked before reply()', async () => {
+    const ep = await endpoint();
+    const replier = await transport({ bind: [ep], pattern: 'reply' });
+    const requester = await transport({ connect: [ep] });
+    const asked = requester.request('greet', utf8('early'), { timeout: 5000 });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await replier.reply('greet', (request) => utf8(`got ${text(request.data)}`));
+    expect(text((await asked).data)).toBe('got early');
+  });
+
   it('a URL from endpointsUrl carries both lists: zmq+tcp://HOST?bind=...&connect=...', async () => {
     const ep = await endpoint();
     const url = endpointsUrl([ep], []);
     expect(url).toBe(`zmq+tcp://127.0.0.1?bind=${encodeURIComponent(ep)}`);
+    expect(endpointsUrl([ep], [], 'reply')).toBe(`zmq+tcp://127.0.0.1?bind=${encodeURIComponent(ep)}&pattern=reply`);
     const replier = await connect(url);
     open.push(replier);
     await replier.reply('echo', (request) => request.data);

@@ -44,7 +44,7 @@ describe('faults', () => {
     const [a, b, directory] = await pair();
     await a.reply('fault.echo', (request) => request.data);
     const replierPort = portOf(directory.services('fault.echo')[0] as string);
-    const publisherPort = portOf(directory.publishers()[0]?.endpoint as string);
+    const publisherPort = portOf(directory.peers()[0]?.endpoints.publish as string);
     const garbage = Buffer.alloc(64 * 1024, 0xff);
     // A ZMTP-looking greeting that then claims a frame of 2^63 bytes.
     const hugeFrame = Buffer.concat([Buffer.from([0xff, 0, 0, 0, 0, 0, 0, 0, 1, 0x7f, 3, 0]), Buffer.alloc(52), Buffer.from([0x02, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])]);

@@ -68,8 +68,8 @@ describe.skipIf(skip !== undefined)(`interop with pyzmq peers${skip ? ` [SKIPPED
   it('a Python SUB subscribed to our topic by prefix reads the payload frame as is', async () => {
     const directory = new Directory();
     const publisher = await transport(directory);
-    const [pubEndpoint] = directory.publishers();
-    const python = peer('sub_reader.py', [pubEndpoint?.endpoint as string, 'weather']);
+    const [pub] = directory.peers();
+    const python = peer('sub_reader.py', [pub?.endpoints.publish as string, 'weather']);
     expect(await python.line()).toBe('ready');
     const payload = Uint8Array.from([0, 1, 2, 255, 254]);
     // A new subscriber's subscription reaches the publisher a moment after it connects (the slow
@@ -91,7 +91,7 @@ describe.skipIf(skip !== undefined)(`interop with pyzmq peers${skip ? ` [SKIPPED
     const directory = new Directory();
     const python = peer('pub_writer.py', ['sensors.t1', '21.5C']);
     const [, endpoint] = (await python.line()).split(' ');
-    directory.addPublisher(endpoint as string);
+    directory.addPeer({ endpoints: { publish: endpoint as string } });
     const subscriber = await transport(directory);
     const stream = await subscriber.subscribe('sensors.*');
     const iterator = stream[Symbol.asyncIterator]();

@@ -6,8 +6,6 @@ import type { Transport } from '@msg/core';
 export interface Link {
   /** Where peers connect, when this link was opened with `bind`. */
   readonly address?: string;
-  /** Learns of a peer's address (a brokerless adapter's directory); others ignore it. */
-  meet?(address: string): void;
   /** Resolves when the message is handed over; a returned promise is backpressure to respect. */
   publish(topic: string, data: Uint8Array): Promise<void> | void;
   /** Resolves once messages published from now on reach `onMessage`. */

@@ -80,8 +80,6 @@ export async function subscriber(ctx: RoleContext, job: Extract<Job, { role: 'su
   const topics = job.topics ?? 1;
   for (let k = 0; k < topics; k++) await link.subscribe(topics > 1 ? `${job.topic}.${k}` : job.topic, job.plain ? onPlain : onMessage);
   ctx.post({ type: 'ready', address: link.address });
-  const peer = await ctx.next('peer', 60_000);
-  for (const address of peer.addresses ?? [peer.address]) if (address) link.meet?.(address);
 
   const go = await ctx.next('go', 60_000);
   measuring = { corrected: new IntervalRecorder(go.epochNs), uncorrected: new IntervalRecorder(go.epochNs) };

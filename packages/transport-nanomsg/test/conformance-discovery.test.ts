@@ -1,0 +1,12 @@
+import { describeTransport, freePort } from '@msg/conformance';
+import { separateNodes } from '@msg/discovery';
+import { createNanomsgTransport, nanomsgCapabilities } from '../src/index.js';
+
+// Every peer on a directory of its own, as if in a process of its own: they meet only by UDP
+// discovery (multicast on loopback, on a port of this run, under a secret of this run).
+const discovery = { via: 'udp' as const, beacon: { port: await freePort() }, secret: `conformance-${process.pid}`, intervalMs: 100 };
+describeTransport({
+  name: 'nanomsg+discovery',
+  capabilities: nanomsgCapabilities,
+  connect: separateNodes((directory) => createNanomsgTransport({ directory, listen: 'tcp://127.0.0.1', discovery })),
+});

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { freePort } from '@msg/conformance';
+import { freePort, reachable } from '@msg/conformance';
 
 const run = promisify(execFile);
 const script = fileURLToPath(new URL('../../../scripts/activemq/activemq', import.meta.url));
@@ -80,7 +80,12 @@ export class TestBroker {
     const pid = await this.#pid();
     if (pid === undefined) return;
     process.kill(pid, 'SIGKILL');
-    for (let i = 0; i < 200 && (await this.#pid()) !== undefined; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    // Gone from /proc's command line is not gone: a dying process loses its memory before its files,
+    // so its listening socket (and the store's lock) outlive its command line for a moment, and a
+    // start then would find the port taken and leave it alone. Wait for the port to close too.
+    for (let i = 0; i < 400 && ((await this.#pid()) !== undefined || (await reachable('127.0.0.1', this.port, 200))); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
   }
 
   /** Stops it whatever state the test left it in, and removes its folder. */

@@ -7,6 +7,7 @@ import { type Capabilities, type Transport, text } from '@msg/core';
 import { checkBroker, uniqueName } from '@msg/conformance';
 import { instrument } from '@msg/otel';
 import { createAmqpTransport } from '@msg/transport-amqp';
+import { createAmqp1Transport } from '@msg/transport-amqp1';
 import { createGrpcTransport } from '@msg/transport-grpc';
 import { createInprocTransport } from '@msg/transport-inproc';
 import { createKafkaTransport } from '@msg/transport-kafka';
@@ -37,6 +38,7 @@ const redis = await checkBroker('Redis', '127.0.0.1', 6379);
 const rabbit = await checkBroker('RabbitMQ', '127.0.0.1', 5672);
 const kafka = await checkBroker('Kafka', '127.0.0.1', 9092);
 const mosquitto = await checkBroker('Mosquitto', '127.0.0.1', 1883);
+const activemq = await checkBroker('ActiveMQ (AMQP 1.0)', '127.0.0.1', 5673);
 const jetstream = { stream: `OTEL_${run}`, subjectPrefix: `otel_${run}` };
 const redisPrefix = `msgtest-otel-${run}`;
 const zmq = new ZmqDirectory();
@@ -62,6 +64,8 @@ const targets: Target[] = [
   { name: 'kafka', skip: kafka, connect: () => createKafkaTransport({ brokers: ['127.0.0.1:9092'] }) },
   { name: 'mqtt', skip: mosquitto, connect: () => createMqttTransport({ url: 'mqtt://127.0.0.1:1883' }) },
   { name: 'mqtt+qos1', skip: mosquitto, connect: () => createMqttTransport({ url: 'mqtt://127.0.0.1:1883', qos: 1 }) },
+  { name: 'amqp1', skip: activemq, connect: () => createAmqp1Transport({ url: 'amqp1://127.0.0.1:5673' }) },
+  { name: 'amqp1+confirm', skip: activemq, connect: () => createAmqp1Transport({ url: 'amqp1://127.0.0.1:5673', confirm: true }) },
 ];
 
 const spans = new InMemorySpanExporter();

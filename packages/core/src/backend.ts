@@ -44,7 +44,9 @@ import type { Capabilities } from './transport.js';
 export type Settle = (error?: unknown, redeliverAfterMs?: number) => void;
 
 /**
- * Hands a received message to the core. `settle` is given by at-least-once backends (see Settle).
+ * Hands a received message to the core. `settle` is given by at-least-once backends (see Settle),
+ * and may be by an at-most-once one that needs to know when the consumer is done with a message
+ * (to grant its broker more, say): there an error is no redelivery, and none is counted as one.
  * `deliveries` is how many times this message has been delivered, this one included (1 the first
  * time): backends that declare `capabilities.deadLetter` pass it for every delivery of a
  * subscription with `deadLetter`, from the broker's own counter where it keeps one. Never throws.

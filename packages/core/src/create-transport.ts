@@ -123,6 +123,7 @@ class BackendTransport implements Transport {
     handled: boolean,
     queue: MessageQueue,
   ): Deliver {
+    const redelivers = this.capabilities.delivery === 'at-least-once';
     return (message, settle, deliveries) => {
       const event: DeliverEvent = { transport: this.name, pattern, message, subscription, handled };
       deliver(event, 'received');
@@ -131,7 +132,9 @@ class BackendTransport implements Transport {
         message,
         settle &&
           ((error, redeliverAfterMs) => {
-            if (error !== undefined) deliver(event, 'nacked');
+            // Given back for redelivery: only an at-least-once backend redelivers (an at-most-once
+            // one may take the settle only to know when the consumer is done, for its flow control).
+            if (error !== undefined && redelivers) deliver(event, 'nacked');
             settle(error, redeliverAfterMs);
           }),
         deliveries,

@@ -58,4 +58,5 @@ export function describeTransport(target: TransportUnderTest): void {
   });
 }
 
+export { type ClusterName, type ClusterNode, checkCluster, clusters, killNode, restoreCluster } from './cluster.js';
 export { Reader, StatusLog, checkBroker, freePort, reachable, sleep, str, uniqueName, utf8 } from './helpers.js';

@@ -7,7 +7,7 @@
 
 import { ConnectionError, type StatusFeed } from '@msg/core';
 import type { Admin, Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
-import { type Connection, MAX_PAYLOAD } from './connection.js';
+import { type Connection, MAX_PAYLOAD, UNKNOWN_TOPIC, whileUnknown } from './connection.js';
 import { toKafkaError } from './errors.js';
 
 /** Hands a record on; `settle` with no argument once it is done, with an error to read it again. */
@@ -52,7 +52,7 @@ export async function consume(connection: Connection, options: ConsumeOptions): 
   watching.catch(() => undefined); // a consumer that never joined is the caller's rejection below
   try {
     await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: false });
+    await whileUnknown(() => consumer.subscribe({ topics: [topic], fromBeginning: false }));
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -145,6 +145,9 @@ function placedOnJoin(consumer: Consumer, admin: Admin, options: ConsumeOptions,
       })().then(resolve, reject);
     });
     consumer.on(consumer.events.CRASH, (event) => {
+      // On a cluster, the broker asked for metadata may not know a topic made a moment ago; kafkajs
+      // starts the consumer again by itself, and the join that follows is the one awaited here.
+      if (event.payload.restart && (event.payload.error as { type?: string }).type === UNKNOWN_TOPIC) return;
       clearTimeout(timer);
       options.onCrash?.(event.payload.error);
       reject(event.payload.error);

@@ -40,7 +40,16 @@ export interface KafkaConnectionOptions {
 }
 
 /** kafkajs's type for a broker's answer that it does not know a topic (or partition). */
-export const UNKNOWN_TOPIC = 'UNKNOWN_TOPIC_OR_PARTITION';
+const UNKNOWN_TOPIC = 'UNKNOWN_TOPIC_OR_PARTITION';
+
+/** Whether `error`, or an error it wraps (kafkajs's retries, our own ConnectionError), is UNKNOWN_TOPIC. */
+export function isUnknownTopic(error: unknown): boolean {
+  for (let e = error as { type?: string; cause?: unknown; originalError?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
+    if (e.type === UNKNOWN_TOPIC) return true;
+    e = (e.originalError ?? e.cause) as typeof e;
+  }
+  return false;
+}
 
 /**
  * Runs `attempt` again while it fails because the broker asked does not know a topic yet: on a
@@ -52,7 +61,7 @@ export async function whileUnknown<T>(attempt: () => Promise<T>): Promise<T> {
     try {
       return await attempt();
     } catch (error) {
-      if ((error as { type?: string }).type !== UNKNOWN_TOPIC || Date.now() > deadline) throw error;
+      if (!isUnknownTopic(error) || Date.now() > deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }

@@ -7,7 +7,7 @@
 
 import { ConnectionError, type StatusFeed } from '@msg/core';
 import type { Admin, Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
-import { type Connection, MAX_PAYLOAD, UNKNOWN_TOPIC, whileUnknown } from './connection.js';
+import { type Connection, MAX_PAYLOAD, isUnknownTopic, whileUnknown } from './connection.js';
 import { toKafkaError } from './errors.js';
 
 /** Hands a record on; `settle` with no argument once it is done, with an error to read it again. */
@@ -31,7 +31,15 @@ const JOIN_TIMEOUT_MS = 30_000;
 /** Stops the consumer: leaves the group and disconnects. */
 export type StopConsuming = () => Promise<void>;
 
-export async function consume(connection: Connection, options: ConsumeOptions): Promise<StopConsuming> {
+/**
+ * Consumes `options.topic` in its group. A join that fails because a broker does not know the topic
+ * yet (on a cluster, just after it was made) is made again from the start, for ten seconds at most.
+ */
+export function consume(connection: Connection, options: ConsumeOptions): Promise<StopConsuming> {
+  return whileUnknown(() => consumeOnce(connection, options));
+}
+
+async function consumeOnce(connection: Connection, options: ConsumeOptions): Promise<StopConsuming> {
   const { topic, groupId } = options;
   let ends: Map<number, string>;
   try {
@@ -52,7 +60,7 @@ export async function consume(connection: Connection, options: ConsumeOptions): 
   watching.catch(() => undefined); // a consumer that never joined is the caller's rejection below
   try {
     await consumer.connect();
-    await whileUnknown(() => consumer.subscribe({ topics: [topic], fromBeginning: false }));
+    await consumer.subscribe({ topics: [topic], fromBeginning: false });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -147,7 +155,7 @@ function placedOnJoin(consumer: Consumer, admin: Admin, options: ConsumeOptions,
     consumer.on(consumer.events.CRASH, (event) => {
       // On a cluster, the broker asked for metadata may not know a topic made a moment ago; kafkajs
       // starts the consumer again by itself, and the join that follows is the one awaited here.
-      if (event.payload.restart && (event.payload.error as { type?: string }).type === UNKNOWN_TOPIC) return;
+      if (event.payload.restart && isUnknownTopic(event.payload.error)) return;
       clearTimeout(timer);
       options.onCrash?.(event.payload.error);
       reject(event.payload.error);

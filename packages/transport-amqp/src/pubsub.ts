@@ -56,6 +56,15 @@ function planQueue(policy: QueuePolicy, pattern: string, options: BackendSubscri
     // The last member to leave deletes the group's queue; the broker refuses while others consume.
     return { name, options: survives, remove: (channel, queue) => channel.deleteQueue(queue, { ifUnused: true }) };
   }
+  if (policy.queueType === 'quorum') {
+    // Unbound first: RabbitMQ 3.10 closes the channel of a publisher whose message is routed to a
+    // quorum queue while that queue is being deleted.
+    const remove = async (channel: Channel, name: string) => {
+      await channel.unbindQueue(name, TOPIC_EXCHANGE, bindingKey(pattern));
+      await channel.deleteQueue(name);
+    };
+    return { name: `msg.sub.${nextId()}`, options: survives, remove };
+  }
   return { name: `msg.sub.${nextId()}`, options: survives, remove: (channel, name) => channel.deleteQueue(name) };
 }
 

@@ -61,6 +61,12 @@ export interface AmqpOptions {
   queueExpiresMs?: number;
   /** x-max-length of subscription queues: at-most-once drops the oldest past it, at-least-once rejects the publish. Default none. */
   maxQueueLength?: number;
+  /**
+   * At-least-once: `quorum` makes the subscription queues (durable, queue group and plain ones)
+   * quorum queues, replicated over a cluster's nodes. Default `classic`. Not in the at-most-once
+   * profile, whose queues are exclusive or deleted with their last consumer.
+   */
+  queueType?: 'classic' | 'quorum';
 }
 
 const DEFAULT_URL = 'amqp://guest:guest@127.0.0.1:5672';
@@ -87,6 +93,11 @@ export async function createAmqpTransport(options: AmqpOptions = {}): Promise<Tr
   const hostname = url.hostname.replace(/^\[|\]$/g, '');
   const port = url.port ? Number(url.port) : protocol === 'amqp' ? 5672 : 5671;
   const confirmed = options.delivery === 'at-least-once';
+  const queueType = options.queueType ?? 'classic';
+  if (queueType !== 'classic' && queueType !== 'quorum') throw new InvalidArgumentError(`queueType must be "classic" or "quorum", got ${JSON.stringify(queueType)}`);
+  if (queueType === 'quorum' && !confirmed) {
+    throw new InvalidArgumentError('queueType "quorum" needs delivery "at-least-once": the at-most-once queues are exclusive or auto-deleted, which quorum queues cannot be');
+  }
   const maxPayload = positive('maxPayload', options.maxPayload, amqpCapabilities.maxPayload);
   const status = new StatusFeed('amqp');
 
@@ -118,6 +129,7 @@ export async function createAmqpTransport(options: AmqpOptions = {}): Promise<Tr
     const capabilities = { ...(confirmed ? amqpConfirmedCapabilities : amqpCapabilities), maxPayload };
     const policy = {
       confirmed,
+      queueType,
       expiresMs: positive('queueExpiresMs', options.queueExpiresMs, 30 * 60_000),
       maxLength: options.maxQueueLength,
     };

@@ -21,6 +21,8 @@ export interface QueuePolicy {
   readonly expiresMs: number;
   /** RabbitMQ's x-max-length on subscription queues; none: a queue grows until the broker's limits. */
   readonly maxLength: number | undefined;
+  /** At-least-once: the type of the queues that outlive a lost connection (x-queue-type). */
+  readonly queueType: 'classic' | 'quorum';
 }
 
 interface QueuePlan {
@@ -37,6 +39,9 @@ function planQueue(policy: QueuePolicy, pattern: string, options: BackendSubscri
     // At-least-once may not drop: the broker nacks the publish instead, and it rejects.
     args['x-overflow'] = policy.confirmed ? 'reject-publish' : 'drop-head';
   }
+  // A quorum queue is replicated over the cluster's nodes (on one node: stored by Raft there); only
+  // the queues that outlive a connection can be one, since quorum queues are never exclusive.
+  if (policy.confirmed && policy.queueType === 'quorum') args['x-queue-type'] = 'quorum';
   if (options.durable !== undefined) {
     return { name: durableQueue(options.durable), options: { durable: true, arguments: args } };
   }
@@ -49,8 +54,21 @@ function planQueue(policy: QueuePolicy, pattern: string, options: BackendSubscri
   // subscriber reconnects waits for it; it expires if the subscriber never comes back.
   const survives = { durable: true, arguments: { ...args, 'x-expires': policy.expiresMs } };
   if (options.queue !== undefined) {
+    const name = groupQueue(options.queue, pattern);
+    // Quorum queues have no delete-if-unused (RabbitMQ answers NOT_IMPLEMENTED): the group's queue
+    // goes when it expires, queueExpiresMs after its last member left.
+    if (policy.queueType === 'quorum') return { name, options: survives };
     // The last member to leave deletes the group's queue; the broker refuses while others consume.
-    return { name: groupQueue(options.queue, pattern), options: survives, remove: (channel, name) => channel.deleteQueue(name, { ifUnused: true }) };
+    return { name, options: survives, remove: (channel, queue) => channel.deleteQueue(queue, { ifUnused: true }) };
+  }
+  if (policy.queueType === 'quorum') {
+    // Unbound first: RabbitMQ 3.10 closes the channel of a publisher whose message is routed to a
+    // quorum queue while that queue is being deleted.
+    const remove = async (channel: Channel, name: string) => {
+      await channel.unbindQueue(name, TOPIC_EXCHANGE, bindingKey(pattern));
+      await channel.deleteQueue(name);
+    };
+    return { name: `msg.sub.${nextId()}`, options: survives, remove };
   }
   return { name: `msg.sub.${nextId()}`, options: survives, remove: (channel, name) => channel.deleteQueue(name) };
 }

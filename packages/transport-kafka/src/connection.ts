@@ -13,7 +13,7 @@ import {
   type SASLOptions,
 } from 'kafkajs';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
-import { StatusFeed } from '@msg/core';
+import { InvalidArgumentError, StatusFeed } from '@msg/core';
 import { toKafkaError } from './errors.js';
 import { Outbox } from './outbox.js';
 
@@ -27,10 +27,44 @@ export interface KafkaConnectionOptions {
   partitions?: number;
   /** Replication factor of each topic this transport creates. Default 1 (one broker). */
   replicationFactor?: number;
+  /**
+   * `min.insync.replicas` of each topic this transport creates: with acks=all (which every publish
+   * uses) a write is acknowledged only once this many replicas have it, and refused when fewer are
+   * in sync. Default: the broker's setting. On a cluster of three, 2 with `replicationFactor: 3`.
+   */
+  minInsyncReplicas?: number;
   /** How long to wait for the broker to answer one request, in ms. Default 10,000. */
   requestTimeout?: number;
   /** Where kafkajs's own log goes. Default: errors to stderr, the rest dropped. */
   log?: (entry: { level: 'error' | 'warn' | 'info' | 'debug'; message: string; detail: LogEntry['log'] }) => void;
+}
+
+/** kafkajs's type for a broker's answer that it does not know a topic (or partition). */
+const UNKNOWN_TOPIC = 'UNKNOWN_TOPIC_OR_PARTITION';
+
+/** Whether `error`, or an error it wraps (kafkajs's retries, our own ConnectionError), is UNKNOWN_TOPIC. */
+export function isUnknownTopic(error: unknown): boolean {
+  for (let e = error as { type?: string; cause?: unknown; originalError?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
+    if (e.type === UNKNOWN_TOPIC) return true;
+    e = (e.originalError ?? e.cause) as typeof e;
+  }
+  return false;
+}
+
+/**
+ * Runs `attempt` again while it fails because the broker asked does not know a topic yet: on a
+ * cluster, brokers learn of a topic created a moment ago one after another. Ten seconds at most.
+ */
+export async function whileUnknown<T>(attempt: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!isUnknownTopic(error) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
 }
 
 /** Largest payload; the broker's `message.max.bytes` must be this plus RECORD_ROOM. */
@@ -74,6 +108,7 @@ export class Connection {
   /** Each consumer's crashes, restarts and failed commits. */
   readonly status = new StatusFeed('kafka');
   readonly #replicationFactor: number;
+  readonly #topicConfig: { name: string; value: string }[];
   #topics = new Map<string, Promise<void>>();
   #listing: Promise<string[]> | undefined;
   #leaving = new Set<Promise<void>>();
@@ -111,6 +146,8 @@ export class Connection {
     });
     this.partitions = options.partitions ?? 3;
     this.#replicationFactor = options.replicationFactor ?? 1;
+    this.#topicConfig = [{ name: 'max.message.bytes', value: String(MAX_PAYLOAD + RECORD_ROOM) }];
+    if (options.minInsyncReplicas !== undefined) this.#topicConfig.push({ name: 'min.insync.replicas', value: String(options.minInsyncReplicas) });
   }
 
   #answerProducer(): Producer {
@@ -123,6 +160,15 @@ export class Connection {
   }
 
   static async open(options: KafkaConnectionOptions): Promise<Connection> {
+    for (const name of ['partitions', 'replicationFactor', 'minInsyncReplicas'] as const) {
+      const value = options[name];
+      if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new InvalidArgumentError(`kafka: ${name} must be a whole number of at least 1, got ${value}`);
+    }
+    if (options.minInsyncReplicas !== undefined && options.minInsyncReplicas > (options.replicationFactor ?? 1)) {
+      throw new InvalidArgumentError(
+        `kafka: minInsyncReplicas (${options.minInsyncReplicas}) exceeds replicationFactor (${options.replicationFactor ?? 1}): no publish could be acknowledged; give replicationFactor at least as many`,
+      );
+    }
     const connection = new Connection(options);
     try {
       await Promise.all([connection.producer.connect(), connection.answers.producer.connect(), connection.admin.connect()]);
@@ -158,15 +204,28 @@ export class Connection {
               topic,
               numPartitions: partitions,
               replicationFactor: this.#replicationFactor,
-              configEntries: [{ name: 'max.message.bytes', value: String(MAX_PAYLOAD + RECORD_ROOM) }],
+              configEntries: this.#topicConfig,
             },
           ],
         })
-        .then(() => undefined);
+        .then(
+          () => undefined,
+          // On a cluster the broker asked for leaders may not know the new topic yet; kafkajs gives up
+          // on that answer, though the topic was created. Ask again until every partition has a leader.
+          (error: { type?: string }) => (error.type === UNKNOWN_TOPIC ? this.#leadersOf(topic) : Promise.reject(error)),
+        );
       this.#topics.set(topic, ready);
       ready.catch(() => this.#topics.delete(topic));
     }
     return ready;
+  }
+
+  /** Resolves once every partition of `topic` has a leader, asking for ten seconds at most. */
+  #leadersOf(topic: string): Promise<void> {
+    return whileUnknown(async () => {
+      const [found] = (await this.admin.fetchTopicMetadata({ topics: [topic] })).topics;
+      if (!found?.partitions.length || found.partitions.some((partition) => partition.leader < 0)) throw Object.assign(new Error(`no leader for "${topic}" yet`), { type: UNKNOWN_TOPIC });
+    });
   }
 
   /** Whether `topic` exists, asking the broker only about topics not seen yet. */

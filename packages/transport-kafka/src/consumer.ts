@@ -9,7 +9,7 @@
 
 import { ConnectionError, type StatusFeed, isMsgError } from '@msg/core';
 import type { Admin, Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
-import { type Connection, MAX_PAYLOAD } from './connection.js';
+import { type Connection, MAX_PAYLOAD, isUnknownTopic, whileUnknown } from './connection.js';
 import { toKafkaError } from './errors.js';
 
 /**
@@ -38,7 +38,15 @@ const JOIN_TIMEOUT_MS = 30_000;
 /** Stops the consumer: leaves the group and disconnects. */
 export type StopConsuming = () => Promise<void>;
 
-export async function consume(connection: Connection, options: ConsumeOptions): Promise<StopConsuming> {
+/**
+ * Consumes `options.topic` in its group. A join that fails because a broker does not know the topic
+ * yet (on a cluster, just after it was made) is made again from the start, for ten seconds at most.
+ */
+export function consume(connection: Connection, options: ConsumeOptions): Promise<StopConsuming> {
+  return whileUnknown(() => consumeOnce(connection, options));
+}
+
+async function consumeOnce(connection: Connection, options: ConsumeOptions): Promise<StopConsuming> {
   const { topic, groupId } = options;
   let ends: Map<number, string>;
   try {
@@ -154,6 +162,9 @@ function placedOnJoin(consumer: Consumer, admin: Admin, options: ConsumeOptions,
       })().then(resolve, reject);
     });
     consumer.on(consumer.events.CRASH, (event) => {
+      // On a cluster, the broker asked for metadata may not know a topic made a moment ago; kafkajs
+      // starts the consumer again by itself, and the join that follows is the one awaited here.
+      if (event.payload.restart && isUnknownTopic(event.payload.error)) return;
       clearTimeout(timer);
       options.onCrash?.(event.payload.error);
       reject(event.payload.error);

@@ -49,14 +49,22 @@ export const kafkaCapabilities: Capabilities = {
   timing: { surveyDeadlineMs: 2000, settleMs: 500 },
 };
 
+/**
+ * The same on topics with more than one replica (`replicationFactor` > 1): a topic created a moment
+ * ago (a requester's inbox, a new service) is ready only once every replica's broker knows it,
+ * about a second on three brokers, so things take longer to settle.
+ */
+export const kafkaReplicatedCapabilities: Capabilities = { ...kafkaCapabilities, timing: { surveyDeadlineMs: 2000, settleMs: 1000 } };
+
 class KafkaBackend implements Backend {
   readonly name = 'kafka';
-  readonly capabilities = kafkaCapabilities;
+  readonly capabilities: Capabilities;
   readonly status: StatusFeed;
   readonly #connection: Connection;
   #inbox: Promise<Inbox> | undefined;
 
-  constructor(connection: Connection) {
+  constructor(connection: Connection, replicated: boolean) {
+    this.capabilities = replicated ? kafkaReplicatedCapabilities : kafkaCapabilities;
     this.#connection = connection;
     this.status = connection.status;
   }
@@ -108,7 +116,7 @@ class KafkaBackend implements Backend {
 
 /** A transport on the Kafka cluster at `options.brokers` (default 127.0.0.1:9092). */
 export async function createKafkaTransport(options: KafkaConnectionOptions = {}): Promise<Transport> {
-  return createTransport(new KafkaBackend(await Connection.open(options)));
+  return createTransport(new KafkaBackend(await Connection.open(options), (options.replicationFactor ?? 1) > 1));
 }
 
 /** `kafka://host:port` (default port 9092); more brokers through `options.brokers`. */

@@ -4,7 +4,7 @@
 // threw, it was nacked (with the nack's delay: the server holds it) or it was never consumed. The
 // server counts each message's deliveries, which is what a dead-letter subscription reads.
 
-import { type BackendSubscribeOptions, ConnectionError, type Deliver, type Message, type StatusFeed, type Stop } from '@msg/core';
+import { type BackendSubscribeOptions, ConnectionError, type Deliver, InvalidArgumentError, type Message, type StatusFeed, type Stop } from '@msg/core';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -32,6 +32,12 @@ export interface NatsJetStreamOptions {
   maxAgeMs?: number;
   /** How long a consumer without a reader lives on (after a crash; unsubscribe deletes it at once). Default 5 min. */
   idleConsumerMs?: number;
+  /**
+   * Copies of the stream (and of its consumers) a cluster keeps, on as many servers; a publish
+   * resolves once a majority has it. Default 1 (a single server has no more). Used when the stream
+   * is created: an existing stream keeps its own.
+   */
+  replicas?: number;
 }
 
 const HOUR = 3_600_000;
@@ -84,7 +90,11 @@ export class DurableTopics {
       ackWaitMs: options.ackWaitMs ?? 30_000,
       maxAgeMs: options.maxAgeMs ?? 24 * HOUR,
       idleConsumerMs: options.idleConsumerMs ?? 5 * 60_000,
+      replicas: options.replicas ?? 1,
     };
+    if (!Number.isInteger(settings.replicas) || settings.replicas < 1 || settings.replicas > 5) {
+      throw new InvalidArgumentError(`nats+jetstream: replicas must be a whole number from 1 to 5 (JetStream's limit), got ${settings.replicas}`);
+    }
     try {
       const jsm = await jetstreamManager(nc);
       await ensureStream(jsm, settings);
@@ -200,6 +210,7 @@ async function ensureStream(jsm: JetStreamManager, settings: Required<NatsJetStr
       retention: RetentionPolicy.Interest,
       storage: StorageType.File,
       max_age: nanos(settings.maxAgeMs),
+      num_replicas: settings.replicas,
     });
   } catch (error) {
     // Another transport may have created it at the same moment; only a stream that is still missing

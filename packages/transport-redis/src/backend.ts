@@ -37,6 +37,8 @@ export interface BackendSettings {
   maxStreamLength: number;
   keyExpiryMs: number;
   claimIdleMs: number;
+  /** A stream publish resolves once this many replicas confirmed the entry (WAIT); 0: once the master has it. */
+  replicaAcks: number;
   replyConcurrency: number;
 }
 
@@ -77,14 +79,14 @@ export class RedisBackend implements Backend {
     this.#command = command;
     this.#subscriber = subscriber;
     this.#channels = new Channels(subscriber);
-    this.#names = new Names(settings.prefix);
+    this.#names = new Names(settings.prefix, settings.server.cluster !== undefined);
     this.#inboxChannel = this.#names.inbox(randomUUID());
     const onBadFrame = (error: unknown, connection?: string) => this.#onBadFrame(error, connection);
     const inbox = () => this.#listenInbox();
     this.#requests = new Requests({
       settings: settings.server,
       names: this.#names,
-      command: definePushScript(command),
+      command: definePushScript(command, settings.server.cluster !== undefined),
       channels: this.#channels,
       inbox,
       requestExpiryMs: settings.keyExpiryMs,
@@ -101,6 +103,7 @@ export class RedisBackend implements Backend {
       maxStreamLength: settings.maxStreamLength,
       keyExpiryMs: settings.keyExpiryMs,
       claimIdleMs: settings.claimIdleMs,
+      replicaAcks: settings.replicaAcks,
       onBadFrame,
       onGroupLost: (key, group) => this.#onGroupLost(key, group),
       blocking: this.#blocking,

@@ -18,6 +18,7 @@ export class Channels {
   readonly #client: Redis;
   readonly #exact = new Map<string, Entry>();
   readonly #globs = new Map<string, Entry>();
+  readonly #sharded = new Map<string, Entry>();
 
   constructor(client: Redis) {
     this.#client = client;
@@ -28,16 +29,25 @@ export class Channels {
     client.on('pmessageBuffer', (glob: Buffer, channel: Buffer, payload: Buffer) => {
       this.#dispatch(this.#globs.get(glob.toString()), payload, channel.toString());
     });
+    client.on('smessageBuffer', (channel: Buffer, payload: Buffer) => {
+      const name = channel.toString();
+      this.#dispatch(this.#sharded.get(name), payload, name);
+    });
   }
 
   /** Calls `listener` for each message on `channel`; resolves once Redis delivers them. */
   listen(channel: string, listener: Listener): Promise<Unlisten> {
-    return this.#add(this.#exact, channel, listener, false);
+    return this.#add(this.#exact, channel, listener, 'exact');
   }
 
   /** Like listen, for every channel matching a Redis glob. */
   listenGlob(glob: string, listener: Listener): Promise<Unlisten> {
-    return this.#add(this.#globs, glob, listener, true);
+    return this.#add(this.#globs, glob, listener, 'glob');
+  }
+
+  /** Like listen, on sharded pub/sub (SSUBSCRIBE, Redis 7): the channel lives on its slot's node. */
+  listenSharded(channel: string, listener: Listener): Promise<Unlisten> {
+    return this.#add(this.#sharded, channel, listener, 'sharded');
   }
 
   /** Calls `onLost` each time the connection drops; Redis forgets a dropped client's messages. */
@@ -45,10 +55,10 @@ export class Channels {
     this.#client.on('close', onLost);
   }
 
-  async #add(map: Map<string, Entry>, name: string, listener: Listener, glob: boolean): Promise<Unlisten> {
+  async #add(map: Map<string, Entry>, name: string, listener: Listener, kind: 'exact' | 'glob' | 'sharded'): Promise<Unlisten> {
     let entry = map.get(name);
     if (!entry) {
-      const ready = glob ? this.#client.psubscribe(name) : this.#client.subscribe(name);
+      const ready = kind === 'glob' ? this.#client.psubscribe(name) : kind === 'sharded' ? this.#client.ssubscribe(name) : this.#client.subscribe(name);
       entry = { listeners: new Set(), ready };
       map.set(name, entry);
       ready.catch(() => {
@@ -62,7 +72,7 @@ export class Channels {
       owner.listeners.delete(listener);
       if (owner.listeners.size > 0 || map.get(name) !== owner) return;
       map.delete(name);
-      await tidy(this.#client, (client) => (glob ? client.punsubscribe(name) : client.unsubscribe(name)));
+      await tidy(this.#client, (client) => (kind === 'glob' ? client.punsubscribe(name) : kind === 'sharded' ? client.sunsubscribe(name) : client.unsubscribe(name)));
     };
   }
 

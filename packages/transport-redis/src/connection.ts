@@ -1,13 +1,16 @@
 // Opening and closing the client connections an adapter uses, with the settings every one of them
 // needs, and the translation of the client's errors into core errors without leaking secrets.
 
+import { randomUUID } from 'node:crypto';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { ConnectionError, type StatusFeed } from '@msg/core';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 
 export interface ServerSettings {
   host: string;
   port: number;
+  /** Redis Cluster: the nodes to start from (the client learns the rest); host and port are the first. */
+  cluster: { host: string; port: number }[] | undefined;
   username: string | undefined;
   password: string | undefined;
   db: number;
@@ -58,7 +61,18 @@ export function redact(error: unknown): unknown {
 }
 
 export function where(settings: ServerSettings): string {
+  if (settings.cluster) return `redis cluster at ${settings.cluster.map(({ host, port }) => `${host}:${port}`).join(',')}`;
   return `redis at ${settings.host}:${settings.port}`;
+}
+
+/** A cluster client asks the cluster again which node holds which slots; resolves when it knows. */
+export function refreshLayout(client: Redis): Promise<void> {
+  return new Promise((resolve) => (client as unknown as Cluster).refreshSlotsCache(() => resolve()));
+}
+
+/** Whether a client is a cluster client: its Redis-only internals (socket, queues) are not there. */
+export function isCluster(client: Redis): boolean {
+  return (client as unknown as { isCluster?: boolean }).isCluster === true;
 }
 
 export function connectionError(settings: ServerSettings, what: string, error: unknown): ConnectionError {
@@ -78,28 +92,33 @@ export function connectionError(settings: ServerSettings, what: string, error: u
 export async function openConnection(settings: ServerSettings, role: Role, blockMs = 0, connection: string = role): Promise<Redis> {
   let ready = false;
   let lastError: unknown;
-  const client = new Redis({
-    host: settings.host,
-    port: settings.port,
+  const options = {
     username: settings.username,
     password: settings.password,
-    db: settings.db,
     tls: settings.tls,
     connectionName: `${settings.connectionName}:${role}`,
-    lazyConnect: true,
     // Small messages must not wait for Nagle's algorithm; ioredis's default, stated on purpose.
     noDelay: true,
-    // Not ioredis's auto-pipelining: it holds every command back while an earlier batch waits for
-    // its replies, a round trip added to each request and reply under load. See writePerTick.
-    enableAutoPipelining: false,
     connectTimeout: settings.connectTimeoutMs,
     // Every command settles: a reply, an error, or this timeout, even while the server is away and
     // the command waits in the offline queue.
     commandTimeout: settings.commandTimeoutMs + blockMs,
     maxRetriesPerRequest: 2,
-    retryStrategy: (attempt) => (ready ? backoff(attempt) : null),
-  });
-  if (role !== 'subscriber') writePerTick(client);
+  };
+  const client = settings.cluster
+    ? openCluster(settings.cluster, options, role, () => ready)
+    : new Redis({
+        ...options,
+        host: settings.host,
+        port: settings.port,
+        db: settings.db,
+        lazyConnect: true,
+        // Not ioredis's auto-pipelining: it holds every command back while an earlier batch waits for
+        // its replies, a round trip added to each request and reply under load. See writePerTick.
+        enableAutoPipelining: false,
+        retryStrategy: (attempt) => (ready ? backoff(attempt) : null),
+      });
+  if (role !== 'subscriber' && !settings.cluster) writePerTick(client);
   // Without a listener ioredis prints each error. Before the first connect they make the rejection;
   // later, the one that cut the connection is the cause of its `disconnected` event, and those of
   // reconnect attempts are not news.
@@ -114,7 +133,50 @@ export async function openConnection(settings: ServerSettings, role: Role, block
   }
   ready = true;
   watch(client, settings, connection, () => lastError);
+  if (settings.cluster) {
+    // One node failing is no lost connection (the client goes on with the others and follows a
+    // failover), but a user watching status() should see it.
+    client.on('node error', (error: unknown, node: string) => {
+      if (!ending.has(client)) settings.status.error(connection, connectionError(settings, `node ${node} failed; the client follows the cluster's new layout`, error));
+    });
+  }
   return client;
+}
+
+/**
+ * A Redis Cluster client. It has the command API of a single-server client for every command the
+ * adapter sends (each key's command goes to the node that holds its slot), so it is handed on as one.
+ */
+function openCluster(nodes: { host: string; port: number }[], redisOptions: object, role: Role, ready: () => boolean): Redis {
+  const cluster = new Cluster(nodes, {
+    redisOptions,
+    lazyConnect: true,
+    enableAutoPipelining: false,
+    // Commands go to masters only: a replica's copy lags, and a stream read there would miss entries.
+    scaleReads: 'master',
+    clusterRetryStrategy: (attempt) => (ready() ? backoff(attempt) : null),
+    // A failover takes the cluster-node-timeout and an election: commands that meet a moved or
+    // failing slot are retried meanwhile, within their command timeout.
+    retryDelayOnFailover: 200,
+    retryDelayOnClusterDown: 200,
+    // SSUBSCRIBE (the repliers' presence channels) goes to the node that holds the channel's slot.
+    shardedSubscribers: role === 'subscriber',
+  });
+  if (role === 'command') publishThroughOneNode(cluster);
+  return cluster as unknown as Redis;
+}
+
+/**
+ * A cluster client sends a command without a key, PUBLISH among them, to a node picked at random
+ * each time; a publisher's messages would then overtake one another on their way through the
+ * cluster bus. Here PUBLISH runs in a script keyed by a name of this client's own, so that every
+ * message of one publisher goes through the node that holds that key's slot.
+ */
+function publishThroughOneNode(cluster: Cluster): void {
+  const anchor = `msg:publisher:{${randomUUID()}}`;
+  cluster.defineCommand('msgPublish', { numberOfKeys: 1, lua: "return redis.call('PUBLISH', ARGV[1], ARGV[2])" });
+  const viaScript = cluster as unknown as { msgPublish(key: string, channel: string | Buffer, message: string | Buffer): Promise<number> };
+  cluster.publish = ((channel: string | Buffer, message: string | Buffer) => viaScript.msgPublish(anchor, channel, message)) as Cluster['publish'];
 }
 
 /** Clients that this process is ending: their close is no event. */
@@ -198,6 +260,7 @@ export function dropConnection(client: Redis): Promise<void> {
 function endConnection(client: Redis, graceful: boolean): Promise<void> {
   ending.add(client);
   if (client.status === 'end') return Promise.resolve();
+  if (isCluster(client)) return endCluster(client, graceful);
   return new Promise<void>((resolve) => {
     const quitting = graceful && client.status === 'ready';
     const timer = quitting ? setTimeout(() => drop(client), QUIT_MS) : undefined;
@@ -208,6 +271,20 @@ function endConnection(client: Redis, graceful: boolean): Promise<void> {
     // QUIT that fails (the connection broke meanwhile) ends the connection all the same: drop it.
     if (quitting) client.quit().catch(() => drop(client));
     else if (!drop(client)) resolve();
+  });
+}
+
+/** A cluster client ends once every node's connection has: QUIT while it is ready, else at once. */
+function endCluster(client: Redis, graceful: boolean): Promise<void> {
+  return new Promise<void>((resolve) => {
+    // Past QUIT_MS the connections are dropped; the client says 'end' once they are.
+    const timer = setTimeout(() => client.disconnect(), QUIT_MS);
+    client.once('end', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    if (graceful && client.status === 'ready') client.quit().catch(() => client.disconnect());
+    else client.disconnect();
   });
 }
 

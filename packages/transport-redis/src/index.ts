@@ -43,6 +43,17 @@ export const redisStreamsCapabilities: Capabilities = {
 };
 
 export interface RedisTransportOptions {
+  /**
+   * Redis Cluster: nodes to start from, `'host:port'` or `{ host, port }`; the client learns the
+   * others, sends each key's commands to the node that holds its slot and follows failovers.
+   * `host`/`port` are then not used, and `db` must stay 0. Default: one server, no cluster.
+   */
+  cluster?: Array<string | { host: string; port: number }>;
+  /**
+   * Streams profile: a publish resolves once this many replicas confirmed the entry (WAIT), so that
+   * a failover cannot lose it. Default 1 on a cluster, 0 (the master's answer) on one server.
+   */
+  replicaAcks?: number;
   /** Default 127.0.0.1. */
   host?: string;
   /** Default 6379. */
@@ -88,10 +99,16 @@ export async function createRedisTransport(options: RedisTransportOptions = {}):
   }
   const prefix = options.prefix ?? 'msg';
   if (prefix === '' || /\s/.test(prefix)) throw new InvalidArgumentError('prefix must be a non-empty string without spaces');
+  const cluster = options.cluster?.map(clusterNode);
+  if (cluster?.length === 0) throw new InvalidArgumentError('cluster must list at least one node, as "host:port"');
+  if (cluster && (options.db ?? 0) !== 0) throw new InvalidArgumentError('Redis Cluster has database 0 only; leave db unset');
+  const replicaAcks = options.replicaAcks ?? (cluster ? 1 : 0);
+  if (!Number.isInteger(replicaAcks) || replicaAcks < 0) throw new InvalidArgumentError(`replicaAcks must be a whole number of at least 0, got ${replicaAcks}`);
   const backend = await RedisBackend.open({
     server: {
-      host: options.host ?? '127.0.0.1',
-      port: positive('port', options.port, 6379),
+      host: cluster?.[0]?.host ?? options.host ?? '127.0.0.1',
+      port: cluster?.[0]?.port ?? positive('port', options.port, 6379),
+      cluster,
       username: options.username,
       password: options.password,
       db: options.db ?? 0,
@@ -107,19 +124,43 @@ export async function createRedisTransport(options: RedisTransportOptions = {}):
     maxStreamLength: positive('maxStreamLength', options.maxStreamLength, 100_000),
     keyExpiryMs: positive('keyExpiryMs', options.keyExpiryMs, 7 * 24 * 3600 * 1000),
     claimIdleMs: positive('claimIdleMs', options.claimIdleMs, 30_000),
+    replicaAcks,
     replyConcurrency: positive('replyConcurrency', options.replyConcurrency, 64),
   });
   return createTransport(backend);
 }
 
+function clusterNode(node: string | { host: string; port: number }): { host: string; port: number } {
+  if (typeof node !== 'string') {
+    if (typeof node?.host !== 'string' || !Number.isInteger(node.port) || node.port <= 0) throw new InvalidArgumentError('a cluster node is "host:port" or { host, port }');
+    return node;
+  }
+  const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(node);
+  if (!match) throw new InvalidArgumentError(`a cluster node is "host:port", got ${JSON.stringify(node)}`);
+  return { host: match[1]!, port: Number(match[2]) };
+}
+
 /**
  * `redis://[user:password@]host[:port][/db]`; `rediss://` adds TLS; `redis+streams://` and
- * `rediss+streams://` pick the durable profile. Options given beside the URL win.
+ * `rediss+streams://` pick the durable profile. `redis+cluster://host:port` and
+ * `redis+cluster+streams://host:port` connect to a Redis Cluster through that node. Options given
+ * beside the URL win.
  */
 export const redisTransport: TransportFactory<RedisTransportOptions> = {
-  schemes: ['redis', 'rediss', 'redis+streams', 'rediss+streams'],
+  schemes: ['redis', 'rediss', 'redis+streams', 'rediss+streams', 'redis+cluster', 'redis+cluster+streams'],
   connect: (url, options = {}) => {
     const scheme = url.protocol.replace(/:$/, '');
+    if (scheme.startsWith('redis+cluster')) {
+      // The URL names one node to start from; more go in the cluster option.
+      const seed = `${url.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1'}:${url.port || 6379}`;
+      return createRedisTransport({
+        cluster: [seed],
+        username: url.username ? decodeURIComponent(url.username) : undefined,
+        password: url.password ? decodeURIComponent(url.password) : undefined,
+        profile: scheme.endsWith('+streams') ? 'streams' : 'pubsub',
+        ...definedOnly(options),
+      });
+    }
     const db = url.pathname.replace(/^\/+/, '');
     if (db !== '' && !/^\d+$/.test(db)) {
       return Promise.reject(new InvalidArgumentError(`the path of a Redis URL is a database number, got "/${db}"`));

@@ -20,9 +20,11 @@ const POP_SECONDS = 5;
  */
 const POP_BATCH = 32;
 
-// KEYS[1] request list; ARGV: presence channel, request, expiry of the list in ms.
-const PUSH_IF_SERVED = `
-if redis.call('PUBSUB', 'NUMSUB', ARGV[1])[2] == 0 then return 0 end
+// KEYS[1] request list; ARGV: presence channel, request, expiry of the list in ms. On a cluster the
+// presence channel is sharded (on the node of the list's slot, which counts its subscribers there);
+// plain NUMSUB would count only the subscribers connected to that one node.
+const pushIfServed = (count: 'NUMSUB' | 'SHARDNUMSUB') => `
+if redis.call('PUBSUB', '${count}', ARGV[1])[2] == 0 then return 0 end
 redis.call('LPUSH', KEYS[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1`;
@@ -31,8 +33,8 @@ interface WithPushScript {
   msgPushIfServed(list: string, presence: string, request: Buffer, expiryMs: number): Promise<number>;
 }
 
-export function definePushScript(command: Redis): Redis & WithPushScript {
-  command.defineCommand('msgPushIfServed', { numberOfKeys: 1, lua: PUSH_IF_SERVED });
+export function definePushScript(command: Redis, sharded: boolean): Redis & WithPushScript {
+  command.defineCommand('msgPushIfServed', { numberOfKeys: 1, lua: pushIfServed(sharded ? 'SHARDNUMSUB' : 'NUMSUB') });
   return command as Redis & WithPushScript;
 }
 
@@ -93,7 +95,8 @@ export class Requests {
     const serving = this.#serveQueue(blocking, names.requests(service), serve, stopped.signal);
     let unlisten: Stop;
     try {
-      unlisten = await channels.listen(names.repliers(service), () => undefined);
+      const presence = names.repliers(service);
+      unlisten = await (settings.cluster ? channels.listenSharded(presence, () => undefined) : channels.listen(presence, () => undefined));
     } catch (error) {
       stopped.abort();
       await dropConnection(blocking);

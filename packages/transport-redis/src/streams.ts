@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { type BackendSubscribeOptions, type Deliver, Kind, type Message, type Stop } from '@msg/core';
 import type { Redis } from 'ioredis';
-import { type ServerSettings, backoff, connectionError, dropConnection, openConnection, sleep, tidy } from './connection.js';
+import { type ServerSettings, backoff, connectionError, dropConnection, openConnection, refreshLayout, sleep, tidy } from './connection.js';
 import { type Names, frame, unframe } from './wire.js';
 
 export interface StreamContext {
@@ -21,6 +21,8 @@ export interface StreamContext {
   maxStreamLength: number;
   keyExpiryMs: number;
   claimIdleMs: number;
+  /** Replicas that must confirm an entry (WAIT) before its publish resolves; 0: the master's answer. */
+  replicaAcks: number;
   /** A frame that does not decode, received on `connection` (default: the subscriber). */
   onBadFrame: (error: unknown, connection?: string) => void;
   /** A subscription found its consumer group gone and created it again: what was in it is lost. */
@@ -37,11 +39,36 @@ const FIELD = 'm';
 
 export async function publishToStream(ctx: StreamContext, message: Message): Promise<void> {
   const key = ctx.names.stream(message.subject);
-  // XADD is safe once Redis answers (as safe as the server's persistence settings make it).
-  await Promise.all([
-    ctx.command.xadd(key, 'MAXLEN', '~', ctx.maxStreamLength, '*', FIELD, frame(Kind.publish, message)),
-    ctx.command.pexpire(key, ctx.keyExpiryMs),
-  ]);
+  const entry = frame(Kind.publish, message);
+  if (ctx.replicaAcks === 0) {
+    // XADD is safe once Redis answers (as safe as the server's persistence settings make it).
+    await Promise.all([ctx.command.xadd(key, 'MAXLEN', '~', ctx.maxStreamLength, '*', FIELD, entry), ctx.command.pexpire(key, ctx.keyExpiryMs)]);
+    return;
+  }
+  // Replication is asynchronous: a master that dies right after XADD may take the entry with it, and
+  // the replica promoted in its place never had it. WAIT, on the same connection (one pipeline goes
+  // to the key's node), resolves once that many replicas have everything written before it.
+  const waitMs = Math.max(1, Math.floor(ctx.settings.commandTimeoutMs / 2));
+  let replies: [Error | null, unknown][] | null;
+  for (let attempt = 1; ; attempt++) {
+    replies = await ctx.command.pipeline().xadd(key, 'MAXLEN', '~', ctx.maxStreamLength, '*', FIELD, entry).pexpire(key, ctx.keyExpiryMs).wait(ctx.replicaAcks, waitMs).exec();
+    const failed = replies?.find(([error]) => error)?.[0];
+    // The node asked no longer holds the slot (a failover; the old master is back as a replica):
+    // nothing was written there. ioredis follows MOVED for a pipeline only when every command got
+    // it, and WAIT, which has no key, does not: learn the new layout and send it again.
+    if (failed && failed.message.startsWith('MOVED ') && attempt < 3) {
+      await refreshLayout(ctx.command);
+      continue;
+    }
+    if (!replies || failed) throw failed ?? new Error('the pipeline was discarded');
+    break;
+  }
+  const confirmed = Number(replies[2]?.[1] ?? 0);
+  if (confirmed < ctx.replicaAcks) {
+    throw new Error(
+      `the entry is on the master but ${confirmed} of ${ctx.replicaAcks} replicas confirmed it within ${waitMs} ms, so a failover could lose it; publish again (a subscriber may then see it twice)`,
+    );
+  }
 }
 
 export async function subscribeToStream(

@@ -8,16 +8,30 @@
 //   <prefix>:in:<transport>  channel where one transport receives replies and survey answers
 //   <prefix>:sv:<topic>      channel of a survey topic
 //   <prefix>:bus:<group>     channel of a bus group
+//
+// On Redis Cluster the topic or service in a key or presence channel is a hash tag ({topic}); the
+// other channels are classic pub/sub, which a cluster carries to every node.
 
 import { BadFrameError, type Envelope, type Kind, type Message, decodeEnvelope, encodeEnvelope, isEnvelope, nextId } from '@msg/core';
 
 export class Names {
   readonly #prefix: string;
   readonly #globPrefix: string;
+  readonly #tagged: boolean;
 
-  constructor(prefix: string) {
+  /**
+   * @param tagged on Redis Cluster: the name of a topic or service in a key is a hash tag
+   *   (`<prefix>:st:{orders.new}`), so that a service's request list and presence channel share
+   *   one slot, as the script that pushes a request needs.
+   */
+  constructor(prefix: string, tagged = false) {
     this.#prefix = prefix;
     this.#globPrefix = prefix.replace(/[*?[\]\\]/g, '\\$&');
+    this.#tagged = tagged;
+  }
+
+  #tag(name: string): string {
+    return this.#tagged ? `{${name}}` : name;
   }
 
   topic(topic: string): string {
@@ -41,15 +55,15 @@ export class Names {
   }
 
   stream(topic: string): string {
-    return `${this.#prefix}:st:${topic}`;
+    return `${this.#prefix}:st:${this.#tag(topic)}`;
   }
 
   requests(service: string): string {
-    return `${this.#prefix}:rq:${service}`;
+    return `${this.#prefix}:rq:${this.#tag(service)}`;
   }
 
   repliers(service: string): string {
-    return `${this.#prefix}:rp:${service}`;
+    return `${this.#prefix}:rp:${this.#tag(service)}`;
   }
 
   inbox(transportId: string): string {

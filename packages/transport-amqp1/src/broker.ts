@@ -37,6 +37,8 @@ export class Broker {
   readonly #backlog = new Map<Sender, Waiting[]>();
   #connected = true;
   #closing = false;
+  /** Attaches waiting for the broker's answer, each failed when the connection is lost first. */
+  readonly #attaching = new Set<() => void>();
 
   /**
    * `status` gets the connection's losses, reconnect attempts and returns, and the failures the
@@ -74,6 +76,7 @@ export class Broker {
     connection.on('receiver_error', (context: EventContext) => report(toConnectionError(context.receiver?.error, `a receiving link of ${what}`)));
     connection.on('error', (error: unknown) => report(toConnectionError(error, what)));
     connection.on('disconnected', (context: EventContext) => {
+      for (const lost of [...this.#attaching]) lost();
       const wasConnected = this.#connected;
       this.#connected = false;
       this.#failBacklog(new ConnectionError(`amqp1: the connection to ${where} was lost before the message was sent; try again`));
@@ -180,7 +183,38 @@ export class Broker {
     const receiver = this.connection.open_receiver(options);
     credit?.attach(receiver);
     receiver.on('message', (context: EventContext) => onMessage(context.message as AmqpMessage, context.delivery as Delivery, receiver));
-    return attached(receiver, what);
+    return this.#attached(receiver, what);
+  }
+
+  /**
+   * Resolves once the broker answers the attach; a detach instead (a refusal) rejects, and so does a
+   * lost connection: the connection's one `disconnected` handler fails every attach still waiting
+   * (a listener each would pile up with many subscriptions made at once).
+   */
+  #attached(receiver: Receiver, what: string): Promise<Receiver> {
+    return new Promise((resolve, reject) => {
+      const cleanup = () => {
+        this.#attaching.delete(lost);
+        receiver.removeListener('receiver_open', onOpen);
+        receiver.removeListener('receiver_error', onError);
+      };
+      const onOpen = () => {
+        cleanup();
+        resolve(receiver);
+      };
+      const onError = (context: EventContext) => {
+        cleanup();
+        receiver.close();
+        reject(toConnectionError(context.receiver?.error ?? new Error('the broker refused the link'), what));
+      };
+      const lost = () => {
+        cleanup();
+        reject(new ConnectionError(`amqp1: ${what} failed: the connection was lost before the broker answered; try again`));
+      };
+      this.#attaching.add(lost);
+      receiver.on('receiver_open', onOpen);
+      receiver.on('receiver_error', onError);
+    });
   }
 
   async close(): Promise<void> {
@@ -191,33 +225,6 @@ export class Broker {
     this.#failBacklog(new ClosedError('the transport was closed before the message could be sent'));
     this.#failConfirming(new ClosedError('the transport was closed before the broker confirmed the message'));
   }
-}
-
-/** Resolves once the broker answers the attach; a detach instead (a refusal) rejects. */
-export function attached(receiver: Receiver, what: string): Promise<Receiver> {
-  return new Promise((resolve, reject) => {
-    const onOpen = () => {
-      cleanup();
-      resolve(receiver);
-    };
-    const onError = (context: EventContext) => {
-      cleanup();
-      receiver.close();
-      reject(toConnectionError(context.receiver?.error ?? new Error('the broker refused the link'), what));
-    };
-    const onDisconnected = () => {
-      cleanup();
-      reject(new ConnectionError(`amqp1: ${what} failed: the connection was lost before the broker answered; try again`));
-    };
-    const cleanup = () => {
-      receiver.removeListener('receiver_open', onOpen);
-      receiver.removeListener('receiver_error', onError);
-      receiver.connection.removeListener('disconnected', onDisconnected);
-    };
-    receiver.on('receiver_open', onOpen);
-    receiver.on('receiver_error', onError);
-    receiver.connection.on('disconnected', onDisconnected);
-  });
 }
 
 /** Detaches a receiver and resolves once the broker answered, or after `ms`; `keep` detaches without closing (a durable subscription stays). */

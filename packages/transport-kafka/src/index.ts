@@ -52,9 +52,10 @@ export const kafkaCapabilities: Capabilities = {
 /**
  * The same on topics with more than one replica (`replicationFactor` > 1): a topic created a moment
  * ago (a requester's inbox, a new service) is ready only once every replica's broker knows it,
- * about a second on three brokers, so things take longer to settle.
+ * about a second on three brokers, so things take longer to settle, and a first survey waits for
+ * its inbox as long: seconds under load.
  */
-export const kafkaReplicatedCapabilities: Capabilities = { ...kafkaCapabilities, timing: { surveyDeadlineMs: 2000, settleMs: 1000 } };
+export const kafkaReplicatedCapabilities: Capabilities = { ...kafkaCapabilities, timing: { surveyDeadlineMs: 5000, settleMs: 1000 } };
 
 class KafkaBackend implements Backend {
   readonly name = 'kafka';

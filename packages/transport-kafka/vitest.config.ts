@@ -1,3 +1,4 @@
 import { packageTestConfig } from '../../vitest.shared.js';
 
-export default packageTestConfig(import.meta.dirname);
+// Its cluster (three brokers), a broker of the fault test's own and the shared one: one file at a time.
+export default packageTestConfig(import.meta.dirname, { serial: true });

@@ -63,6 +63,13 @@ export const natsJetStreamCapabilities: Capabilities = {
   timing: { surveyDeadlineMs: 500, settleMs: 200 },
 };
 
+/**
+ * The durable profile on a stream with more than one replica (`jetstream.replicas` > 1): every
+ * message is stored on a quorum of servers before it is acknowledged or delivered, so a backlog
+ * takes longer to drain.
+ */
+export const natsReplicatedJetStreamCapabilities: Capabilities = { ...natsJetStreamCapabilities, timing: { surveyDeadlineMs: 500, settleMs: 500 } };
+
 export interface NatsOptions extends NatsConnectionOptions {
   /** Use the durable profile (JetStream publish/subscribe), with these stream settings. */
   jetstream?: NatsJetStreamOptions | boolean;
@@ -194,7 +201,8 @@ export async function createNatsTransport(options: NatsOptions = {}): Promise<Tr
   const { nc, connected } = await openConnection(options);
   try {
     const serverMax = nc.info?.max_payload ?? DEFAULT_SERVER_MAX_PAYLOAD;
-    const base = options.jetstream ? natsJetStreamCapabilities : natsCapabilities;
+    const replicated = typeof options.jetstream === 'object' && (options.jetstream.replicas ?? 1) > 1;
+    const base = options.jetstream ? (replicated ? natsReplicatedJetStreamCapabilities : natsJetStreamCapabilities) : natsCapabilities;
     const capabilities = serverMax === DEFAULT_SERVER_MAX_PAYLOAD ? base : { ...base, maxPayload: serverMax - HEADER_ROOM };
     const status = new StatusFeed(options.jetstream ? 'nats+jetstream' : 'nats');
     const durable = options.jetstream

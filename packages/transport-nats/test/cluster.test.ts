@@ -8,7 +8,7 @@ import type { Transport } from '@msg/core';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { createNatsTransport, natsCapabilities, natsJetStreamCapabilities } from '../src/index.js';
+import { createNatsTransport, natsCapabilities, natsReplicatedJetStreamCapabilities } from '../src/index.js';
 
 const skip = await checkCluster('nats');
 const nodes = clusters.nats;
@@ -34,7 +34,7 @@ const sameNode = { servers: urls, client: { noRandomize: true } };
 describeTransport({ name: 'nats cluster', capabilities: natsCapabilities, skip, connect: () => createNatsTransport(sameNode) });
 describeTransport({
   name: 'nats+jetstream cluster (3 replicas)',
-  capabilities: natsJetStreamCapabilities,
+  capabilities: natsReplicatedJetStreamCapabilities,
   skip,
   connect: () => createNatsTransport({ ...sameNode, jetstream: conformanceStream }),
 });

@@ -114,7 +114,8 @@ describe.skipIf(skip)('redis cluster: the master holding a stream is killed unde
         promoted = await masterOf(key, survivor).catch(() => master); // a node busy with the failover: ask again
       }
       expect(promoted).not.toEqual(master);
-      expect(rejected.size).toBeGreaterThan(0);
+      // Publishes meanwhile are refused or wait in the client for the new slot map: how many of
+      // each depends on the machine's timing, so it is printed below, not asserted.
       await restoreCluster('redis');
       phase = 'restored';
       // Publishing resumes (the last refusal says why, should it not).

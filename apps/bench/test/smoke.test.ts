@@ -224,51 +224,35 @@ describe('bench smoke', () => {
     expect(stdout).toMatch(/clients=2 +redis +×nestjs-redis \d+\.\d\d, ×moleculer-redis \d+\.\d\d/);
   }, 120_000);
 
-  it('mqtt › the adapter in both profiles and the raw MQTT.js baseline run pubsub and echo; QoS 1 loses nothing', async ({ skip }) => {
-    if (!(await answers('127.0.0.1', 1883))) {
-      const reason = 'Mosquitto is not reachable at 127.0.0.1:1883; start it with `pnpm brokers up`';
-      if (process.env.MSG_REQUIRE_BROKERS === '1') throw new Error(`${reason} (MSG_REQUIRE_BROKERS=1, so this is a failure)`);
-      console.warn(`\n*** SKIPPING: ${reason} ***\n`);
-      return skip(reason);
-    }
-    const out = mkdtempSync(join(tmpdir(), 'msg-bench-smoke-'));
-    dirs.push(out);
-    const transports = ['mqtt', 'mqtt+qos1', 'mqtt-raw'];
-    await run(process.execPath, [MAIN, '--transport', transports.join(','), '--workload', 'echo,pubsub', '--clients', '1', '--duration', '0.3', '--size', '64', '--warmup', '0.1', '--messages', '300', '--out', out], { timeout: 90_000 });
-    const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Output;
-    for (const transport of transports) {
-      for (const workload of ['pubsub', 'echo']) {
-        const result = json.results.find((r) => r.transport === transport && r.workload === workload);
-        expect(result?.status, `${transport} ${workload}: ${(result as { error?: string } | undefined)?.error}`).toBe('ok');
+  // One broker each, its adapter in both profiles and the raw client alone beside them.
+  const brokered = [
+    { name: 'mqtt', client: 'MQTT.js', broker: 'Mosquitto', port: 1883, confirmed: 'mqtt+qos1', raw: 'mqtt-raw', loses: 'QoS 1 loses nothing' },
+    { name: 'amqp1', client: 'rhea', broker: 'ActiveMQ (AMQP 1.0)', port: 5673, confirmed: 'amqp1+confirm', raw: 'amqp1-raw', loses: 'the confirm profile loses nothing' },
+  ];
+  for (const { name, client, broker, port, confirmed: profile, raw, loses } of brokered) {
+    it(`${name} › the adapter in both profiles and the raw ${client} baseline run pubsub and echo; ${loses}`, async ({ skip }) => {
+      if (!(await answers('127.0.0.1', port))) {
+        const reason = `${broker} is not reachable at 127.0.0.1:${port}; start it with \`pnpm brokers up\``;
+        if (process.env.MSG_REQUIRE_BROKERS === '1') throw new Error(`${reason} (MSG_REQUIRE_BROKERS=1, so this is a failure)`);
+        console.warn(`\n*** SKIPPING: ${reason} ***\n`);
+        return skip(reason);
       }
-    }
-    const confirmed = json.results.find((r) => r.transport === 'mqtt+qos1' && r.workload === 'pubsub')!;
-    expect(confirmed.lost).toBe(0);
-    expect(confirmed.received).toBe(confirmed.sent);
-  }, 120_000);
-
-  it('amqp1 › the adapter in both profiles and the raw rhea baseline run pubsub and echo; the confirm profile loses nothing', async ({ skip }) => {
-    if (!(await answers('127.0.0.1', 5673))) {
-      const reason = 'ActiveMQ (AMQP 1.0) is not reachable at 127.0.0.1:5673; start it with `pnpm brokers up`';
-      if (process.env.MSG_REQUIRE_BROKERS === '1') throw new Error(`${reason} (MSG_REQUIRE_BROKERS=1, so this is a failure)`);
-      console.warn(`\n*** SKIPPING: ${reason} ***\n`);
-      return skip(reason);
-    }
-    const out = mkdtempSync(join(tmpdir(), 'msg-bench-smoke-'));
-    dirs.push(out);
-    const transports = ['amqp1', 'amqp1+confirm', 'amqp1-raw'];
-    await run(process.execPath, [MAIN, '--transport', transports.join(','), '--workload', 'echo,pubsub', '--clients', '1', '--duration', '0.3', '--size', '64', '--warmup', '0.1', '--messages', '300', '--out', out], { timeout: 90_000 });
-    const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Output;
-    for (const transport of transports) {
-      for (const workload of ['pubsub', 'echo']) {
-        const result = json.results.find((r) => r.transport === transport && r.workload === workload);
-        expect(result?.status, `${transport} ${workload}: ${(result as { error?: string } | undefined)?.error}`).toBe('ok');
+      const out = mkdtempSync(join(tmpdir(), 'msg-bench-smoke-'));
+      dirs.push(out);
+      const transports = [name, profile, raw];
+      await run(process.execPath, [MAIN, '--transport', transports.join(','), '--workload', 'echo,pubsub', '--clients', '1', '--duration', '0.3', '--size', '64', '--warmup', '0.1', '--messages', '300', '--out', out], { timeout: 90_000 });
+      const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Output;
+      for (const transport of transports) {
+        for (const workload of ['pubsub', 'echo']) {
+          const result = json.results.find((r) => r.transport === transport && r.workload === workload);
+          expect(result?.status, `${transport} ${workload}: ${(result as { error?: string } | undefined)?.error}`).toBe('ok');
+        }
       }
-    }
-    const confirmed = json.results.find((r) => r.transport === 'amqp1+confirm' && r.workload === 'pubsub')!;
-    expect(confirmed.lost).toBe(0);
-    expect(confirmed.received).toBe(confirmed.sent);
-  }, 120_000);
+      const confirmed = json.results.find((r) => r.transport === profile && r.workload === 'pubsub')!;
+      expect(confirmed.lost).toBe(0);
+      expect(confirmed.received).toBe(confirmed.sent);
+    }, 120_000);
+  }
 
   it('rejects a bad argument with one line and exit code 2', async () => {
     const failure = await run(process.execPath, [MAIN, '--workload', 'nope']).catch((error: { code: number; stderr: string }) => error);

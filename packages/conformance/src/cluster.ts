@@ -7,7 +7,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { reachable } from './helpers.js';
 
-export type ClusterName = 'nats' | 'kafka' | 'redis';
+export type ClusterName = 'nats' | 'kafka' | 'redis' | 'rabbitmq';
 
 export interface ClusterNode {
   host: string;
@@ -23,6 +23,7 @@ export const clusters: Record<ClusterName, ClusterNode[]> = {
   nats: ['127.0.0.2', '127.0.0.3', '127.0.0.4'].map((host) => node(host, 14222)),
   kafka: ['127.0.0.2', '127.0.0.3', '127.0.0.4'].map((host) => node(host, 19092)),
   redis: ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6', '127.0.0.7'].map((host) => node(host, 16379)),
+  rabbitmq: ['127.0.0.2', '127.0.0.3', '127.0.0.4'].map((host) => node(host, 17672)),
 };
 
 /** The repository root: the nearest directory above the working directory with scripts/cluster. */

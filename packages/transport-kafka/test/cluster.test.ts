@@ -3,7 +3,7 @@
 // partition killed under load: every publish that resolved (acks=all) is consumed, and the consumer
 // goes on with the new leader.
 
-import { checkCluster, clusters, describeTransport, killNode, restoreCluster, sleep, str, utf8 } from '@msg/conformance';
+import { PublishLoad, Received, checkCluster, clusters, describeTransport, killNode, restoreCluster, until, utf8 } from '@msg/conformance';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { type KafkaOptions, createKafkaTransport, kafkaReplicatedCapabilities } from '../src/index.js';
@@ -24,13 +24,6 @@ describeTransport({
   connect: () => createKafkaTransport(replicated),
 });
 
-/** Waits for `condition`, checking every 20 ms, for at most `ms`; says whether it came true. */
-async function until(condition: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (!condition() && Date.now() < deadline) await sleep(20);
-  return condition();
-}
-
 describe.skipIf(skip)('kafka cluster: the partition leader is killed under load', () => {
   afterAll(() => restoreCluster('kafka', 150_000), 160_000);
 
@@ -42,62 +35,26 @@ describe.skipIf(skip)('kafka cluster: the partition leader is killed under load'
     const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
     const topic = `cluster.failover.${process.pid}.${Date.now()}`;
     try {
-      const received = new Map<string, number>();
-      await consumer.subscribe(topic, {
-        durable: 'failover',
-        handler: (message) => {
-          const key = str(message.data);
-          received.set(key, (received.get(key) ?? 0) + 1);
-        },
-      });
+      const received = new Received();
+      await consumer.subscribe(topic, { durable: 'failover', handler: received.handler });
       await admin.connect();
       const [partition] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]!.partitions;
       expect(partition!.replicas).toHaveLength(3);
       const leader = nodes[partition!.leader - 1]!; // node.id n listens on the nth address
       await admin.disconnect();
 
-      const resolved = new Set<string>();
-      const rejected = new Map<string, number>();
-      let resolvedAfterKill = 0;
-      let killed = false;
-      const total = 3000;
-      const load = (async () => {
-        // Bounded: 3,000 messages, 20 publishes in flight, for at most two minutes.
-        const inFlight = new Set<Promise<void>>();
-        const ends = Date.now() + 120_000;
-        for (let i = 0; i < total && Date.now() < ends; i++) {
-          const key = String(i);
-          const publish: Promise<void> = publisher
-            .publish(topic, utf8(key))
-            .then(
-              () => {
-                resolved.add(key);
-                if (killed) resolvedAfterKill++;
-              },
-              (error: { code?: string }) => void rejected.set(error.code ?? 'unknown', (rejected.get(error.code ?? 'unknown') ?? 0) + 1),
-            )
-            .finally(() => inFlight.delete(publish));
-          inFlight.add(publish);
-          if (inFlight.size >= 20) await Promise.race(inFlight);
-        }
-        await Promise.all(inFlight);
-      })();
-
-      expect(await until(() => resolved.size >= 500, 30_000)).toBe(true);
+      // Bounded: 3,000 messages, 20 publishes in flight, for at most two minutes.
+      const load = new PublishLoad({ publish: (key) => publisher.publish(topic, utf8(key)), total: 3000 });
+      expect(await until(() => load.resolved.size >= 500, 30_000)).toBe(true);
       await killNode('kafka', leader);
-      killed = true;
-      await load;
+      const atKill = load.resolved.size;
+      await load.done;
 
-      const missing = () => [...resolved].filter((key) => !received.has(key));
-      await until(() => missing().length === 0, 60_000);
-      const duplicates = [...received.values()].reduce((sum, n) => sum + n - 1, 0);
-      const failed = [...rejected.values()].reduce((a, b) => a + b, 0);
-      console.info(
-        `kafka cluster, leader ${leader.host} killed: ${total} published, ${resolved.size} resolved (${resolvedAfterKill} after the kill), ${failed} rejected (${[...rejected].map(([code, n]) => `${code} ${n}`).join(', ') || 'none'}), ${received.size} received, ${duplicates} duplicates, ${missing().length} lost`,
-      );
-      expect(missing()).toEqual([]);
+      const lost = await received.drained(load);
+      console.info(`kafka cluster, leader ${leader.host} killed: ${load.summary()}, ${load.resolved.size - atKill} resolved after the kill; ${received.summary(load)}`);
+      expect(lost).toEqual([]);
       // Publishing and consuming went on with two of three replicas, through the new leader.
-      expect(resolvedAfterKill).toBeGreaterThan(0);
+      expect(load.resolved.size - atKill).toBeGreaterThan(0);
     } finally {
       await Promise.all([publisher.close(), consumer.close()]);
     }

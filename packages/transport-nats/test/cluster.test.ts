@@ -3,7 +3,7 @@
 // another node; a JetStream stream of three replicas loses nothing whose publish resolved, even when
 // the killed node led the stream.
 
-import { Reader, StatusLog, checkCluster, clusters, describeTransport, killNode, restoreCluster, sleep, str, utf8 } from '@msg/conformance';
+import { PublishLoad, Reader, Received, StatusLog, checkCluster, clusters, describeTransport, killNode, restoreCluster, sleep, str, until, utf8 } from '@msg/conformance';
 import type { Transport } from '@msg/core';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -17,13 +17,6 @@ const urls = nodes.map(({ host, port }) => `nats://${host}:${port}`);
 const urlOf = (serverName: string) => urls[Number(serverName.slice(1)) - 1]!;
 const run = `${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
 const streams: string[] = [];
-
-/** Waits for `condition`, checking every 10 ms, for at most `ms`; says whether it came true. */
-async function until(condition: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (!condition() && Date.now() < deadline) await sleep(10);
-  return condition();
-}
 
 const conformanceStream = { stream: `CLUSTER_${run}`, subjectPrefix: `cluster_${run}`, replicas: 3 };
 streams.push(conformanceStream.stream);
@@ -127,52 +120,25 @@ describe.skipIf(skip)('nats cluster: the node a client talks to is killed under 
     const leaderUrl = urlOf(leader!);
     const publisher = await transport([leaderUrl, ...urls.filter((url) => url !== leaderUrl)], { jetstream });
 
-    const received = new Map<string, number>();
-    await subscriber.subscribe('orders', {
-      durable: 'failover-orders',
-      handler: (message) => {
-        const key = str(message.data);
-        received.set(key, (received.get(key) ?? 0) + 1);
-      },
-    });
+    const received = new Received();
+    await subscriber.subscribe('orders', { durable: 'failover-orders', handler: received.handler });
 
-    const resolved = new Set<string>();
-    const rejected = new Map<string, number>();
     const total = 3000;
-    const load = (async () => {
-      // Bounded: 3,000 messages, 20 publishes in flight at a time.
-      const inFlight = new Set<Promise<void>>();
-      for (let i = 0; i < total; i++) {
-        const key = String(i);
-        const publish: Promise<void> = publisher
-          .publish('orders', utf8(key))
-          .then(
-            () => void resolved.add(key),
-            (error: { code?: string }) => void rejected.set(error.code ?? 'unknown', (rejected.get(error.code ?? 'unknown') ?? 0) + 1),
-          )
-          .finally(() => inFlight.delete(publish));
-        inFlight.add(publish);
-        if (inFlight.size >= 20) await Promise.race(inFlight);
-        // A publish refused while the client changes node is followed by a short pause, as a caller would.
-        if (rejected.size > 0 && i % 20 === 0) await sleep(20);
-      }
-      await Promise.all(inFlight);
-    })();
-
-    expect(await until(() => resolved.size >= 500, 15_000)).toBe(true);
+    const load = new PublishLoad({
+      publish: (key) => publisher.publish('orders', utf8(key)),
+      total,
+      // A publish refused while the client changes node is followed by a short pause, as a caller would.
+      pause: ({ refused, published }) => (refused > 0 && published % 20 === 0 ? 20 : 0),
+    });
+    expect(await until(() => load.resolved.size >= 500, 15_000)).toBe(true);
     await killNode('nats', nodes[Number(leader!.slice(1)) - 1]!);
-    await load;
+    await load.done;
 
-    const missing = () => [...resolved].filter((key) => !received.has(key));
-    await until(() => missing().length === 0, 30_000);
-    const duplicates = [...received.values()].reduce((sum, n) => sum + n - 1, 0);
-    const failed = [...rejected.values()].reduce((a, b) => a + b, 0);
-    console.info(
-      `nats cluster, JetStream R3, leader ${leader} killed: ${total} published, ${resolved.size} resolved, ${failed} rejected (${[...rejected].map(([code, n]) => `${code} ${n}`).join(', ') || 'none'}), ${received.size} received, ${duplicates} duplicates, ${missing().length} lost`,
-    );
-    expect(resolved.size + failed).toBe(total);
-    expect(resolved.size).toBeGreaterThan(500);
-    expect(missing()).toEqual([]);
+    const lost = await received.drained(load, 30_000);
+    console.info(`nats cluster, JetStream R3, leader ${leader} killed: ${load.summary()}; ${received.summary(load)}`);
+    expect(load.resolved.size + load.refused).toBe(total);
+    expect(load.resolved.size).toBeGreaterThan(500);
+    expect(lost).toEqual([]);
   }, 120_000);
 });
 

@@ -3,7 +3,7 @@
 // replica takes over, and no entry whose publish resolved (XADD confirmed by a replica, WAIT 1) is
 // lost.
 
-import { StatusLog, checkCluster, clusters, describeTransport, killNode, restoreCluster, sleep, str, utf8 } from '@msg/conformance';
+import { PublishLoad, Received, StatusLog, checkCluster, clusters, describeTransport, killNode, restoreCluster, sleep, until, utf8 } from '@msg/conformance';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRedisTransport, redisCapabilities, redisStreamsCapabilities } from '../src/index.js';
@@ -22,13 +22,6 @@ describeTransport({
   skip,
   connect: () => createRedisTransport({ ...common, profile: 'streams' }),
 });
-
-/** Waits for `condition`, checking every 20 ms, for at most `ms`; says whether it came true. */
-async function until(condition: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (!condition() && Date.now() < deadline) await sleep(20);
-  return condition();
-}
 
 /** The master that holds `key`'s slot now, as `asked` sees it. */
 async function masterOf(key: string, asked = nodes[0]!): Promise<{ host: string; port: number }> {
@@ -55,54 +48,25 @@ describe.skipIf(skip)('redis cluster: the master holding a stream is killed unde
     const subscriber = await createRedisTransport(options);
     const watched = new StatusLog(publisher);
     try {
-      const received = new Map<string, number>();
-      await subscriber.subscribe(topic, {
-        durable: 'failover',
-        handler: (message) => {
-          const key = str(message.data);
-          received.set(key, (received.get(key) ?? 0) + 1);
-        },
-      });
+      const received = new Received();
+      await subscriber.subscribe(topic, { durable: 'failover', handler: received.handler });
       const master = await masterOf(`${prefix}:st:{${topic}}`);
 
-      const resolved = new Set<string>();
-      const rejected = new Map<string, number>();
-      let phase: 'before' | 'down' | 'restored' = 'before';
-      let resolvedAfterRestore = 0;
-      let stopped = false;
-      let lastRejection: string | undefined;
-      let total = 0;
-      const load = (async () => {
-        // Bounded: at most 20,000 messages, 20 publishes in flight, for at most two minutes, until
-        // the test says stop; paced while publishes fail, as a caller backing off would.
-        const inFlight = new Set<Promise<void>>();
-        const ends = Date.now() + 120_000;
-        for (let i = 0; i < 20_000 && !stopped && Date.now() < ends; i++) {
-          total++;
-          const key = String(i);
-          const publish: Promise<void> = publisher
-            .publish(topic, utf8(key))
-            .then(
-              () => {
-                resolved.add(key);
-                if (phase === 'restored') resolvedAfterRestore++;
-              },
-              (error: { code?: string; message?: string }) => {
-                rejected.set(error.code ?? 'unknown', (rejected.get(error.code ?? 'unknown') ?? 0) + 1);
-                lastRejection = error.message;
-              },
-            )
-            .finally(() => inFlight.delete(publish));
-          inFlight.add(publish);
-          if (inFlight.size >= 20) await Promise.race(inFlight);
-          if (phase !== 'before' && resolvedAfterRestore === 0) await sleep(20);
-        }
-        await Promise.all(inFlight);
-      })();
+      // Resolved publishes when the old master returned; undefined before that.
+      let atRestore: number | undefined = undefined;
+      let killed = false;
+      const resolvedAfterRestore = (): number => (atRestore === undefined ? 0 : load.resolved.size - atRestore);
+      // Bounded: at most 20,000 messages, 20 publishes in flight, for at most two minutes, until
+      // the test says stop; paced while publishes fail, as a caller backing off would.
+      const load: PublishLoad = new PublishLoad({
+        publish: (key) => publisher.publish(topic, utf8(key)),
+        total: 20_000,
+        pause: () => (killed && resolvedAfterRestore() === 0 ? 20 : 0),
+      });
 
-      expect(await until(() => resolved.size >= 500, 30_000)).toBe(true);
+      expect(await until(() => load.resolved.size >= 500, 30_000)).toBe(true);
       await killNode('redis', master);
-      phase = 'down';
+      killed = true;
       // The replica is promoted after cluster-node-timeout (2 s); it has no replica of its own
       // until the old master comes back as one, and till then WAIT 1 refuses every publish. The old
       // master returns only after the promotion: back sooner, it would still be the master, and
@@ -117,21 +81,17 @@ describe.skipIf(skip)('redis cluster: the master holding a stream is killed unde
       // Publishes meanwhile are refused or wait in the client for the new slot map: how many of
       // each depends on the machine's timing, so it is printed below, not asserted.
       await restoreCluster('redis');
-      phase = 'restored';
+      atRestore = load.resolved.size;
       // Publishing resumes (the last refusal says why, should it not).
-      expect(await until(() => resolvedAfterRestore >= 500, 30_000) || lastRejection).toBe(true);
-      stopped = true;
-      await load;
+      expect((await until(() => resolvedAfterRestore() >= 500, 30_000)) || load.lastRejection).toBe(true);
+      await load.stop();
 
-      const missing = () => [...resolved].filter((key) => !received.has(key));
-      await until(() => missing().length === 0, 30_000);
-      const duplicates = [...received.values()].reduce((sum, n) => sum + n - 1, 0);
-      const failed = [...rejected.values()].reduce((a, b) => a + b, 0);
+      const lost = await received.drained(load, 30_000);
       console.info(
-        `redis cluster, master ${master.host} killed, ${promoted.host} promoted: ${total} published, ${resolved.size} resolved (${resolvedAfterRestore} after the old master returned as a replica), ${failed} rejected (${[...rejected].map(([code, n]) => `${code} ${n}`).join(', ')}), ${received.size} received, ${duplicates} duplicates, ${missing().length} lost; status ${watched.types().join(' → ')}`,
+        `redis cluster, master ${master.host} killed, ${promoted.host} promoted: ${load.summary()}, ${resolvedAfterRestore()} resolved after the old master returned as a replica; ${received.summary(load)}; status ${watched.types().join(' → ')}`,
       );
-      expect(missing()).toEqual([]);
-      expect(resolvedAfterRestore).toBeGreaterThan(0);
+      expect(lost).toEqual([]);
+      expect(resolvedAfterRestore()).toBeGreaterThan(0);
     } finally {
       await Promise.all([publisher.close(), subscriber.close()]);
     }

@@ -3,7 +3,7 @@
 // and again on the same connection when the broker closed just that channel (a channel error).
 
 import { ConnectionError, type MsgError, type StatusFeed } from '@msg/core';
-import { type Channel, type ChannelModel, type Options, type RecoveringChannelModel, type SocketOptions, connect } from 'amqplib';
+import { type Channel, type ChannelModel, type ConfirmChannel, type Options, type RecoveringChannelModel, type SocketOptions, connect } from 'amqplib';
 import { scrub, toCoreError } from './errors.js';
 
 export interface ChannelRole {
@@ -17,14 +17,22 @@ export interface ChannelRole {
   lost?(error: MsgError): void;
 }
 
+export interface Node {
+  readonly hostname: string;
+  readonly port: number;
+}
+
 export interface ConnectionSettings {
+  /** Where the next connection goes: its hostname and port are those of the node being tried. */
   readonly server: Options.Connect;
+  /** Every node that may be tried, in turn (one, unless the broker is a cluster). */
+  readonly nodes: readonly Node[];
   readonly socket: SocketOptions;
   readonly reconnect: { readonly initialDelayMs: number; readonly maxDelayMs: number };
   /** Strings that never appear in errors: the password. */
   readonly secrets: readonly string[];
-  /** Where we connect, without secrets, for messages: `amqp://user@host:port/vhost`. */
-  readonly where: string;
+  /** A node, without secrets, for messages: `amqp://user@host:port/vhost`. */
+  readonly where: (node: Node) => string;
   /** The connection's losses and reconnects, and errors no caller waits for (a channel that could not be reopened). */
   readonly status: StatusFeed;
 }
@@ -48,6 +56,8 @@ export class BrokerConnection {
   /** Set from a loss until the connection and its channels are back, for the `reconnected` event. */
   #reconnecting = false;
   #closing = false;
+  /** Which of the settings' nodes the server points at. */
+  #node = 0;
   readonly #kept = new Set<KeptChannel>();
   /** Work that must finish on the open connection before it closes (see KeptChannel.close). */
   readonly #finishing = new Set<Promise<void>>();
@@ -62,6 +72,23 @@ export class BrokerConnection {
     return connection;
   }
 
+  /** The node being connected to (or last tried), for messages. */
+  get where(): string {
+    return this.settings.where(this.settings.nodes[this.#node]!);
+  }
+
+  /**
+   * Points the next connection attempt at the next node. amqplib reads the server's hostname and
+   * port afresh on each attempt of its recovery, so changing them is how it moves along a cluster.
+   */
+  #nextNode(): void {
+    const { nodes, server } = this.settings;
+    if (nodes.length < 2) return;
+    this.#node = (this.#node + 1) % nodes.length;
+    server.hostname = nodes[this.#node]!.hostname;
+    server.port = nodes[this.#node]!.port;
+  }
+
   async #start(): Promise<void> {
     const { initialDelayMs, maxDelayMs } = this.settings.reconnect;
     const recovering = await connect(this.settings.server, {
@@ -69,9 +96,9 @@ export class BrokerConnection {
       recovery: {
         initialDelay: initialDelayMs,
         maxDelay: maxDelayMs,
-        // The first connection fails at once, so a wrong password or a dead broker is reported
-        // to the caller instead of retried in the background forever.
-        initialMaxRetries: 0,
+        // The first connection tries each node once, then fails, so a wrong password or a dead
+        // broker is reported to the caller instead of retried in the background forever.
+        initialMaxRetries: this.settings.nodes.length - 1,
         waitForConnect: false,
         setup: (model: ChannelModel) => this.#restore(model),
       },
@@ -79,9 +106,11 @@ export class BrokerConnection {
     this.#recovering = recovering;
     const { status } = this.settings;
     recovering.on('error', () => undefined); // the 'disconnect' that follows reports it
+    recovering.on('connect-failed', () => this.#nextNode());
     recovering.on('disconnect', (error: Error) => {
       this.#model = undefined;
-      this.#lost = this.translate(error, `the connection to RabbitMQ at ${this.settings.where} was lost; reconnecting`);
+      this.#lost = this.translate(error, `the connection to RabbitMQ at ${this.where} was lost; reconnecting`);
+      this.#nextNode();
       this.#reconnecting = true;
       if (!this.#closing) status.emit({ type: 'disconnected', connection: CONNECTION, error: this.#lost });
     });
@@ -89,7 +118,7 @@ export class BrokerConnection {
       if (!this.#closing) status.emit({ type: 'reconnecting', connection: CONNECTION, attempt, delayMs: delay });
     });
     recovering.on('reconnect-failed', (error: Error) => {
-      if (!this.#closing) status.error(CONNECTION, this.translate(error, `reconnecting to RabbitMQ at ${this.settings.where} gave up`));
+      if (!this.#closing) status.error(CONNECTION, this.translate(error, `reconnecting to RabbitMQ at ${this.where} gave up`));
     });
     recovering.on('blocked', (reason: string) => {
       status.error(CONNECTION, new ConnectionError(`RabbitMQ blocked the connection (${reason}): publishes wait until it unblocks`));
@@ -104,7 +133,7 @@ export class BrokerConnection {
   }
 
   #refused(error: unknown): MsgError {
-    const { where } = this.settings;
+    const where = this.settings.nodes.length > 1 ? `any of ${this.settings.nodes.map((node) => this.settings.where(node)).join(', ')}` : this.where;
     const message = error instanceof Error ? scrub(error, this.settings.secrets).message : String(error);
     if (/ACCESS.REFUSED/.test(message)) {
       return new ConnectionError(`RabbitMQ at ${where} refused the login: wrong username or password, or no access to the vhost`, { cause: error });
@@ -139,7 +168,7 @@ export class BrokerConnection {
   /** The error for an operation attempted while there is no connection. */
   notConnected(purpose: string): MsgError {
     if (this.#closing) return new ConnectionError(`${purpose}: the connection to RabbitMQ is closing`);
-    return new ConnectionError(`${purpose}: not connected to RabbitMQ at ${this.settings.where} (${this.#lost?.message ?? 'reconnecting'})`, { cause: this.#lost });
+    return new ConnectionError(`${purpose}: not connected to RabbitMQ at ${this.where} (${this.#lost?.message ?? 'reconnecting'})`, { cause: this.#lost });
   }
 
   isCurrent(model: ChannelModel): boolean {
@@ -189,6 +218,8 @@ export class KeptChannel {
   readonly #connection: BrokerConnection;
   readonly #role: ChannelRole;
   #current: Channel | undefined;
+  /** The connection the current channel is on. */
+  #model: ChannelModel | undefined;
   /** Settles once a channel the broker closed is open again (or will not be). */
   #reopening: Promise<void> | undefined;
   #stopped = false;
@@ -226,7 +257,30 @@ export class KeptChannel {
       throw error;
     }
     if (this.#stopped) await channel.close().catch(() => undefined); // gone already (broker or connection)
-    else this.#current = channel;
+    else {
+      this.#current = channel;
+      this.#model = model;
+    }
+  }
+
+  /**
+   * Replaces the open channel with a fresh one on the same connection, for broker state that lives
+   * in a channel (see Publisher); the old one closes once the broker has confirmed what was sent on it.
+   * Nothing happens when `old` is no longer the open channel (replaced or lost already).
+   */
+  async renew(old: Channel): Promise<void> {
+    const model = this.#model;
+    if (old !== this.#current || !model || this.#stopped || !this.#connection.isCurrent(model)) return;
+    try {
+      await this.open(model);
+    } catch (error) {
+      // A connection lost meanwhile reopens every kept channel when it is back: nothing to report.
+      if (this.#connection.isCurrent(model)) throw error;
+      return;
+    }
+    const confirmed = this.#role.confirm ? (old as ConfirmChannel).waitForConfirms() : Promise.resolve();
+    // A confirm that failed was reported to its publisher; a close that fails finds the channel gone.
+    void confirmed.catch(() => undefined).then(() => old.close().catch(() => undefined));
   }
 
   #closed(channel: Channel, model: ChannelModel): void {

@@ -43,6 +43,12 @@ export interface AmqpOptions {
    * `amqp://guest:guest@127.0.0.1:5672` (vhost `/`).
    */
   url?: string;
+  /**
+   * The nodes of a RabbitMQ cluster, as `host:port`: the transport connects to the first that
+   * answers, in this order, and moves to the next whenever its connection is lost. The URL then
+   * gives only the scheme, the credentials and the vhost. Default: the URL's one host.
+   */
+  cluster?: string[];
   /** Overrides the URL's user name. */
   username?: string;
   /** Overrides the URL's password. It never appears in errors. */
@@ -77,6 +83,14 @@ function positive(name: string, value: number | undefined, fallback: number): nu
   return value;
 }
 
+function clusterNode(node: string, defaultPort: number): { hostname: string; port: number } {
+  const match = typeof node === 'string' ? /^(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(node) : null;
+  if (!match) throw new InvalidArgumentError(`a cluster node is "host:port", got ${JSON.stringify(node)}`);
+  const port = match[3] ? Number(match[3]) : defaultPort;
+  if (!(port > 0 && port < 65536)) throw new InvalidArgumentError(`a cluster node's port must be 1-65535, got ${JSON.stringify(node)}`);
+  return { hostname: (match[1] ?? match[2])!, port };
+}
+
 /** Connects to RabbitMQ; rejects with ConnectionError when it cannot (unreachable, wrong password). */
 export async function createAmqpTransport(options: AmqpOptions = {}): Promise<Transport> {
   let url: URL;
@@ -90,8 +104,9 @@ export async function createAmqpTransport(options: AmqpOptions = {}): Promise<Tr
   const username = options.username ?? (decodeURIComponent(url.username) || 'guest');
   const password = options.password ?? (url.username || url.password ? decodeURIComponent(url.password) : 'guest');
   const vhost = decodeURIComponent(url.pathname.slice(1)) || '/';
-  const hostname = url.hostname.replace(/^\[|\]$/g, '');
-  const port = url.port ? Number(url.port) : protocol === 'amqp' ? 5672 : 5671;
+  const defaultPort = protocol === 'amqp' ? 5672 : 5671;
+  const nodes = options.cluster ? options.cluster.map((node) => clusterNode(node, defaultPort)) : [{ hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port ? Number(url.port) : defaultPort }];
+  if (nodes.length === 0) throw new InvalidArgumentError('cluster must list at least one node, as "host:port"');
   const confirmed = options.delivery === 'at-least-once';
   const queueType = options.queueType ?? 'classic';
   if (queueType !== 'classic' && queueType !== 'quorum') throw new InvalidArgumentError(`queueType must be "classic" or "quorum", got ${JSON.stringify(queueType)}`);
@@ -103,8 +118,7 @@ export async function createAmqpTransport(options: AmqpOptions = {}): Promise<Tr
 
   const server: Options.Connect = {
     protocol,
-    hostname,
-    port,
+    ...nodes[0]!,
     username,
     password,
     vhost,
@@ -114,17 +128,18 @@ export async function createAmqpTransport(options: AmqpOptions = {}): Promise<Tr
   const socket: SocketOptions = { ...options.tls, noDelay: true, clientProperties: { connection_name: 'msg' } };
   const connection = await BrokerConnection.open({
     server,
+    nodes,
     socket,
     reconnect: {
       initialDelayMs: positive('reconnect.initialDelayMs', options.reconnect?.initialDelayMs, 100),
       maxDelayMs: positive('reconnect.maxDelayMs', options.reconnect?.maxDelayMs, 5000),
     },
     secrets: [password, encodeURIComponent(password)],
-    where: `${protocol}://${username}@${url.host}/${vhost === '/' ? '' : encodeURIComponent(vhost)}`,
+    where: ({ hostname, port }) => `${protocol}://${username}@${hostname.includes(':') ? `[${hostname}]` : hostname}:${port}/${vhost === '/' ? '' : encodeURIComponent(vhost)}`,
     status,
   });
   try {
-    const publisher = await Publisher.open(connection, confirmed);
+    const publisher = await Publisher.open(connection, confirmed, queueType === 'quorum');
     const inbox = await Inbox.open(connection);
     const capabilities = { ...(confirmed ? amqpConfirmedCapabilities : amqpCapabilities), maxPayload };
     const policy = {

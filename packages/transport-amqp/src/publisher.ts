@@ -30,18 +30,30 @@ function whenDrained(channel: Channel): Promise<void> {
   return waiting;
 }
 
+/** How often a nacked publish may replace the publishing channel (see renewOnNack). */
+const RENEW_EVERY_MS = 1000;
+
 export class Publisher {
   readonly #connection: BrokerConnection;
   readonly #kept: KeptChannel;
   readonly #confirm: boolean;
+  readonly #renewOnNack: boolean;
+  #renewedAt = 0;
 
-  private constructor(connection: BrokerConnection, kept: KeptChannel, confirm: boolean) {
+  private constructor(connection: BrokerConnection, kept: KeptChannel, confirm: boolean, renewOnNack: boolean) {
     this.#connection = connection;
     this.#kept = kept;
     this.#confirm = confirm;
+    this.#renewOnNack = renewOnNack;
   }
 
-  static async open(connection: BrokerConnection, confirm: boolean): Promise<Publisher> {
+  /**
+   * `renewOnNack`: a nacked publish replaces the channel (at most once a second). RabbitMQ 3.10 with
+   * quorum queues: a channel whose first publish to a queue came while the queue's leader was being
+   * elected again (its node just died) nacks every later publish to that queue, for as long as the
+   * channel lives; a new channel is confirmed at once. Seen with amqplib alone, on three nodes.
+   */
+  static async open(connection: BrokerConnection, confirm: boolean, renewOnNack = false): Promise<Publisher> {
     const kept = await connection.keep({
       purpose: 'publishing',
       confirm,
@@ -51,7 +63,7 @@ export class Publisher {
         await channel.assertExchange(SURVEY_EXCHANGE, 'topic', { durable: true });
       },
     });
-    return new Publisher(connection, kept, confirm);
+    return new Publisher(connection, kept, confirm, renewOnNack);
   }
 
   async send(exchange: string, routingKey: string, message: Message, extra?: Options.Publish): Promise<void> {
@@ -63,8 +75,10 @@ export class Publisher {
       if (this.#confirm) {
         await new Promise<void>((resolve, reject) => {
           (channel as ConfirmChannel).publish(exchange, routingKey, body, properties, (error: unknown) => {
-            if (error) reject(this.#unconfirmed(channel, error, doing));
-            else resolve();
+            if (error) {
+              reject(this.#unconfirmed(channel, error, doing));
+              this.#renew(channel);
+            } else resolve();
           });
         });
       } else if (!channel.publish(exchange, routingKey, body, properties)) {
@@ -73,6 +87,14 @@ export class Publisher {
     } catch (error) {
       throw this.#connection.translate(error, doing);
     }
+  }
+
+  #renew(nacked: Channel): void {
+    if (!this.#renewOnNack || closeReason(nacked) || Date.now() - this.#renewedAt < RENEW_EVERY_MS) return;
+    this.#renewedAt = Date.now();
+    this.#kept.renew(nacked).catch((error: unknown) => {
+      this.#connection.settings.status.error('channel for publishing', this.#connection.translate(error, 'replacing the publishing channel after a nack'));
+    });
   }
 
   #unconfirmed(channel: Channel, error: unknown, doing: string): Error {

@@ -1,6 +1,6 @@
 // The at-least-once profile with quorum queues, on the local node in a vhost of this file's own: the
-// whole suite, and the queues that outlive a connection are really of type quorum. (A cluster of
-// several RabbitMQ nodes is not tested here; the README says why.)
+// whole suite, and the queues that outlive a connection are really of type quorum. (On three nodes,
+// with one killed under load: cluster.test.ts.)
 
 import { checkBroker, describeTransport, uniqueName } from '@msg/conformance';
 import { afterAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,5 @@
-// Child processes that run fixtures/node.mjs, each with a bounded lifetime, their output read by line.
+// Child processes that run a fixture (fixtures/node.mjs by default), each with a bounded lifetime,
+// their output read by line.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -11,9 +12,9 @@ export class Node {
   readonly #gone: Promise<void>;
   #watchers = new Set<() => void>();
 
-  /** `prefix` runs the script under another command, e.g. `ip netns exec NS`. */
-  constructor(args: string[], prefix: string[] = []) {
-    const [command, ...rest] = [...prefix, process.execPath, NODE_SCRIPT, ...args] as [string, ...string[]];
+  /** `prefix` runs the script under another command, e.g. `ip netns exec NS` (which execs it: same pid). */
+  constructor(args: string[], prefix: string[] = [], script = NODE_SCRIPT) {
+    const [command, ...rest] = [...prefix, process.execPath, script, ...args] as [string, ...string[]];
     this.#child = spawn(command, rest, { stdio: ['ignore', 'pipe', 'pipe'], cwd: fileURLToPath(new URL('.', import.meta.url)) });
     const lifetime = setTimeout(() => this.#child.kill('SIGKILL'), LIFETIME_MS);
     let pending = '';
@@ -55,6 +56,11 @@ export class Node {
       this.#watchers.add(check);
       check();
     });
+  }
+
+  /** Sends the process a signal, e.g. to tell it that something it waits for happened. */
+  signal(name: NodeJS.Signals): void {
+    if (!this.exited) this.#child.kill(name);
   }
 
   ready(): Promise<string> {

@@ -1,7 +1,7 @@
 // Opening the client connection: credentials taken out of URLs (so they never reach an error
 // message), reconnect with backoff, and the first connect's failure as a core ConnectionError.
 
-import { ConnectionError, type Stop } from '@msg/core';
+import { ConnectionError, InvalidArgumentError, type Stop } from '@msg/core';
 import { type NatsConnection, type NodeConnectionOptions, type Subscription, connect } from '@nats-io/transport-node';
 import { toCoreError } from './errors.js';
 
@@ -25,6 +25,18 @@ export interface NatsConnectionOptions {
   maxReconnectAttempts?: number;
   /** Bounds of the reconnect backoff in ms. Default `{ min: 100, max: 5000 }`. */
   reconnectDelay?: { min: number; max: number };
+  /**
+   * How often the client pings the server; after two pings go unanswered the connection is given
+   * up and the client moves to another server. This is what notices a server cut off by the network,
+   * which sends no reset. Default 10,000 (the client's own default is 2 minutes).
+   */
+  pingIntervalMs?: number;
+  /**
+   * How long one attempt to connect to a server may take. After losing a server the client dials that
+   * same server again first, and to a server cut off that attempt lasts all of this before the next
+   * server is tried. Default 2,000 (the client's own default is 20 s).
+   */
+  connectTimeoutMs?: number;
   /** Any other option of the NATS client, applied last. */
   client?: Partial<NodeConnectionOptions>;
 }
@@ -76,6 +88,12 @@ export function reconnectBackoff(min: number, max: number): { delay: () => numbe
   };
 }
 
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!(value > 0) || !Number.isFinite(value)) throw new InvalidArgumentError(`${name} must be a positive number of milliseconds, got ${value}`);
+  return value;
+}
+
 export interface OpenConnection {
   nc: NatsConnection;
   /** Call on every successful (re)connect, so that the next outage starts from the shortest delay. */
@@ -93,6 +111,9 @@ export async function openConnection(options: NatsConnectionOptions): Promise<Op
     name: options.name,
     maxReconnectAttempts: options.maxReconnectAttempts ?? -1,
     reconnectDelayHandler: backoff.delay,
+    pingInterval: positive('pingIntervalMs', options.pingIntervalMs, 10_000),
+    maxPingOut: 2,
+    timeout: positive('connectTimeoutMs', options.connectTimeoutMs, 2000),
   };
   if (credentials.token !== undefined) settings.token = credentials.token;
   if (credentials.user !== undefined) settings.user = credentials.user;

@@ -210,6 +210,42 @@ export function pubsubCases(ctx: Context): void {
       });
     }
 
+    if (caps.replay) {
+      caseIf(ctx, on, 'a new durable subscription with start "earliest" receives, in order, what was published before it existed', why, async () => {
+        const [a, b] = await pair(ctx);
+        const topic = uniqueName('replay');
+        for (const text of ['one', 'two', 'three']) await b.publish(topic, utf8(text));
+        const durable = uniqueName('r').replaceAll('.', '_');
+        const subscription = await a.subscribe(topic, { durable, start: 'earliest' });
+        const first = new Reader(subscription);
+        expect(texts(await first.take(3, ctx.settle * 20))).toEqual(['one', 'two', 'three']);
+        // A new durable name without it begins with what comes next.
+        const fresh = new Reader(await a.subscribe(topic, { durable: `${durable}_new` }));
+        await b.publish(topic, utf8('four'));
+        expect(texts(await fresh.take(1, ctx.settle * 20))).toEqual(['four']);
+        expect(texts(await first.take(1, ctx.settle * 20))).toEqual(['four']);
+        await subscription.unsubscribe();
+        // A durable name that exists resumes where it left off, whatever start says.
+        await b.publish(topic, utf8('five'));
+        const resumed = new Reader(await a.subscribe(topic, { durable, start: 'earliest' }));
+        expect(texts(await resumed.take(1, ctx.settle * 20))).toEqual(['five']);
+        expect(await resumed.next(ctx.settle)).toBeUndefined();
+      });
+      caseIf(ctx, on, 'start "earliest" without a durable name rejects with INVALID_ARGUMENT', why, async () => {
+        const t = await ctx.peers.one();
+        await expect(t.subscribe(uniqueName('replay'), { start: 'earliest' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('durable') });
+      });
+    } else {
+      caseIf(ctx, on, 'start "earliest" rejects with UNSUPPORTED (no replay declared)', why, async () => {
+        const t = await ctx.peers.one();
+        await expect(t.subscribe(uniqueName('replay'), { durable: 'r', start: 'earliest' })).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+      });
+    }
+    caseIf(ctx, on, 'a start other than "new" or "earliest" rejects with INVALID_ARGUMENT', why, async () => {
+      const t = await ctx.peers.one();
+      await expect(t.subscribe(uniqueName('replay'), { start: 'latest' as 'new' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    });
+
     if (caps.queueGroups) {
       caseIf(ctx, on, 'a queue group shares the messages: each reaches one member, a plain subscriber gets all', why, async () => {
         const [m1, m2, b] = await trio(ctx);

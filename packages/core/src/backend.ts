@@ -108,6 +108,8 @@ export interface Backend {
 export interface BackendSubscribeOptions {
   queue?: string;
   durable?: string;
+  /** Set with `durable` (only for backends that declare `capabilities.replay`): a new durable name begins at the oldest message kept. */
+  fromEarliest?: boolean;
   /** How many messages an at-least-once backend may hand over before they are settled. */
   maxPending: number;
   /**

@@ -373,6 +373,14 @@ class BackendTransport implements Transport {
         if (!caps.durable) throw new UnsupportedError(`the ${this.name} transport has no durable subscriptions`);
         validateName(options.durable);
       }
+      if (options.start !== undefined && options.start !== 'new' && options.start !== 'earliest') {
+        throw new InvalidArgumentError(`start must be "new" or "earliest", got ${JSON.stringify(options.start)}`);
+      }
+      const fromEarliest = options.start === 'earliest';
+      if (fromEarliest) {
+        if (!caps.replay) throw new UnsupportedError(`the ${this.name} transport keeps no messages for subscriptions that do not exist yet: start "earliest" is not available`);
+        if (options.durable === undefined) throw new InvalidArgumentError('start "earliest" needs a durable name: only a durable subscription remembers how far it has read');
+      }
       const maxPending = options.maxPending ?? DEFAULT_MAX_PENDING;
       if (!(maxPending >= 1)) throw new InvalidArgumentError(`maxPending must be at least 1, got ${maxPending}`);
       const handler = options.handler as ((message: Message) => void | Promise<void>) | undefined;
@@ -392,6 +400,7 @@ class BackendTransport implements Transport {
       const stop = await this.#backend.subscribe(pattern, deliver, {
         queue: options.queue,
         durable: options.durable,
+        ...(fromEarliest ? { fromEarliest } : {}),
         maxPending,
         ...(options.deadLetter ? { deadLetter: { topic: options.deadLetter.topic, maxDeliveries: options.deadLetter.maxDeliveries } } : {}),
       });

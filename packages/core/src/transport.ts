@@ -21,6 +21,12 @@ export interface Capabilities {
   readonly ordering: 'per-publisher' | 'none';
   /** A subscription with a `durable` name receives what was published while it was away. */
   readonly durable: boolean;
+  /**
+   * The `start: 'earliest'` subscribe option: a durable subscription made for the first time begins
+   * with the oldest message the backend still keeps of its topic, so it also receives what was
+   * published before it existed (a log or a stream that keeps messages, not a queue made on demand).
+   */
+  readonly replay: boolean;
   /** Largest `data` in bytes that a message may carry; one byte more is PayloadTooLargeError. */
   readonly maxPayload: number;
   /** `*` and `>` in subscribe patterns. */
@@ -78,6 +84,13 @@ export interface SubscribeOptions<M extends Message = Message> {
   queue?: string;
   /** A durable subscription, resumed by name, receives what was published while it was away. */
   durable?: string;
+  /**
+   * Where a durable subscription made for the first time begins: `new` (the default) with what is
+   * published from now on, `earliest` with the oldest message the backend still keeps of its topic
+   * (as far back as its retention reaches). A durable name that exists already resumes where it
+   * left off, whatever this says. `earliest` needs `durable` and `capabilities.replay`.
+   */
+  start?: 'new' | 'earliest';
   /**
    * Messages held for a consumer that is slower than the publisher. Past it, at-most-once
    * transports drop the newest message and count it in `dropped`; at-least-once transports stop

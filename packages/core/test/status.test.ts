@@ -13,6 +13,7 @@ function transportOn(status: StatusFeed) {
       delivery: 'at-most-once',
       ordering: 'none',
       durable: false,
+      replay: false,
       maxPayload: 1,
       wildcards: false,
       headers: false,

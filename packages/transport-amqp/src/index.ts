@@ -25,6 +25,7 @@ export const amqpCapabilities: Capabilities = {
   delivery: 'at-most-once',
   ordering: 'per-publisher',
   durable: true,
+  replay: false,
   // RabbitMQ accepts up to 128 MiB by default (max_message_size); we promise less, see README.
   maxPayload: 16 * MiB,
   wildcards: true,

@@ -41,6 +41,7 @@ export const amqp1Capabilities: Capabilities = {
   delivery: 'at-most-once',
   ordering: 'per-publisher',
   durable: false,
+  replay: false,
   maxPayload: DEFAULT_MAX_FRAME_SIZE - HEADER_ROOM,
   wildcards: true,
   headers: true,

@@ -28,6 +28,7 @@ function capabilitiesFor(maxPayload: number): Capabilities {
     // One publisher's frames travel one stream to the host and one stream to each subscriber.
     ordering: 'per-publisher',
     durable: false,
+    replay: false,
     maxPayload,
     wildcards: true,
     headers: true,

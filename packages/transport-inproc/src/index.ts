@@ -25,6 +25,7 @@ export const inprocCapabilities: Capabilities = {
   delivery: 'at-most-once',
   ordering: 'per-publisher',
   durable: false,
+  replay: false,
   maxPayload: 16 * 1024 * 1024,
   wildcards: true,
   headers: true,

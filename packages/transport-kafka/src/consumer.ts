@@ -3,7 +3,8 @@
 // Records are handed on without waiting for those before them (up to `maxPending` unsettled), so a
 // slow one holds back only the commits behind it, not the reading.
 // A group without committed offsets starts at the end of the log as it was when `consume` began, so
-// that what is published after `consume` resolves is delivered and what came before is not.
+// that what is published after `consume` resolves is delivered and what came before is not; with
+// `fromEarliest`, at the oldest record the log still keeps.
 // Kafka keeps no delivery count: with `countFailures` the consumer counts each record's failed
 // deliveries itself, in memory, so a count starts again on another member or after a restart.
 
@@ -30,6 +31,8 @@ export interface ConsumeOptions {
   ephemeral: boolean;
   /** Count each record's failed deliveries, for a dead-letter topic. */
   countFailures?: boolean;
+  /** A group without committed offsets starts at the oldest record kept, not at the end. */
+  fromEarliest?: boolean;
 }
 
 /** How long a new member may take to get its share of the topic before `consume` fails. */
@@ -48,11 +51,11 @@ export function consume(connection: Connection, options: ConsumeOptions): Promis
 
 async function consumeOnce(connection: Connection, options: ConsumeOptions): Promise<StopConsuming> {
   const { topic, groupId } = options;
-  let ends: Map<number, string>;
+  let starts: Map<number, string>;
   try {
-    ends = await endOffsets(connection.admin, topic);
+    starts = await startOffsets(connection.admin, topic, options.fromEarliest === true);
   } catch (error) {
-    throw toKafkaError(error, `reading the end offsets of "${topic}"`, MAX_PAYLOAD);
+    throw toKafkaError(error, `reading the offsets of "${topic}"`, MAX_PAYLOAD);
   }
   const consumer = connection.consumer(groupId);
   const flow = new Flow(options.maxPending);
@@ -62,7 +65,7 @@ async function consumeOnce(connection: Connection, options: ConsumeOptions): Pro
   );
   // A new generation of the group reads again from the committed offsets: what was in hand is forgotten.
   consumer.on(consumer.events.GROUP_JOIN, () => ledger.forget());
-  const joined = placedOnJoin(consumer, connection.admin, options, ends);
+  const joined = placedOnJoin(consumer, connection.admin, options, starts);
   const watching = joined.done.then(() => watch(consumer, connection.status, label, topic));
   watching.catch(() => undefined); // a consumer that never joined is the caller's rejection below
   try {
@@ -122,10 +125,11 @@ function watch(consumer: Consumer, status: StatusFeed, connection: string, topic
 }
 
 /** Each partition's end offset now: where a group without offsets starts. */
-async function endOffsets(admin: Admin, topic: string): Promise<Map<number, string>> {
+/** Where a partition without a committed offset starts: its end, or with `earliest` its oldest record kept. */
+async function startOffsets(admin: Admin, topic: string, earliest: boolean): Promise<Map<number, string>> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, p.offset]));
+      return new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, earliest ? p.low : p.offset]));
     } catch (error) {
       // A topic created a moment ago may not have its leader in every client's metadata yet.
       if (attempt >= 5 || !(error as { retriable?: boolean }).retriable) throw error;
@@ -136,11 +140,11 @@ async function endOffsets(admin: Admin, topic: string): Promise<Map<number, stri
 
 /**
  * Resolves once the consumer has its first assignment and each assigned partition where the group
- * has no committed offset is placed at `ends` (the end when `consume` began): what is published
- * from then on is delivered, nothing before. Offsets are read only after joining, because a member
+ * has no committed offset is placed at `starts` (the end when `consume` began, or the oldest record
+ * kept): what is published from then on is delivered, and nothing before unless asked for. Offsets are read only after joining, because a member
  * that left just before commits on its way out, and the join waits for it to be gone.
  */
-function placedOnJoin(consumer: Consumer, admin: Admin, options: ConsumeOptions, ends: Map<number, string>) {
+function placedOnJoin(consumer: Consumer, admin: Admin, options: ConsumeOptions, starts: Map<number, string>) {
   const { topic, groupId } = options;
   let cancel!: () => void;
   const done = new Promise<void>((resolve, reject) => {
@@ -154,7 +158,7 @@ function placedOnJoin(consumer: Consumer, admin: Admin, options: ConsumeOptions,
       void (async () => {
         const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
         const started = new Set(committed?.partitions.filter((p) => p.offset !== '-1').map((p) => p.partition));
-        const place = assigned.filter((p) => !started.has(p)).map((partition) => ({ topic, partition, offset: ends.get(partition) ?? '0' }));
+        const place = assigned.filter((p) => !started.has(p)).map((partition) => ({ topic, partition, offset: starts.get(partition) ?? '0' }));
         for (const entry of place) consumer.seek(entry);
         // Committed too, so that a member that takes a partition over later starts there as well.
         if (place.length > 0) await consumer.commitOffsets(place);

@@ -36,6 +36,7 @@ export const kafkaCapabilities: Capabilities = {
   // One publisher's records share a partition (keyed by publisher), and a partition is read in order.
   ordering: 'per-publisher',
   durable: true,
+  replay: true,
   // Topics this transport creates carry max.message.bytes = MAX_PAYLOAD + RECORD_ROOM.
   maxPayload: MAX_PAYLOAD,
   // kafkajs subscribes by regular expression only to topics that exist when it subscribes.

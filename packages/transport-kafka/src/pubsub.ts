@@ -26,6 +26,7 @@ export async function subscribe(connection: Connection, topic: string, deliver: 
     groupId,
     ephemeral: options.queue === undefined && options.durable === undefined,
     countFailures: options.deadLetter !== undefined,
+    fromEarliest: options.fromEarliest === true,
     maxPending: options.maxPending,
     take: (record, partition, settle, deliveries) => deliver(fromRecord(record, topic, `${topic}/${partition}`).message, settle, deliveries),
   });

@@ -38,6 +38,7 @@ export const mqttCapabilities: Capabilities = {
   delivery: 'at-most-once',
   ordering: 'per-publisher',
   durable: false,
+  replay: false,
   maxPayload: PROTOCOL_MAX_PACKET - HEADER_ROOM,
   wildcards: true,
   headers: true,

@@ -72,6 +72,7 @@ export const nanomsgCapabilities: Capabilities = {
   // One pipe per pair of peers, and nanomsg keeps a pipe's order.
   ordering: 'per-publisher',
   durable: false,
+  replay: false,
   maxPayload: 8 * MiB,
   // SUB filters by prefix; the core matches the rest of the pattern.
   wildcards: true,

@@ -41,6 +41,7 @@ export const natsCapabilities: Capabilities = {
   delivery: 'at-most-once',
   ordering: 'per-publisher',
   durable: false,
+  replay: false,
   maxPayload: DEFAULT_SERVER_MAX_PAYLOAD - HEADER_ROOM,
   wildcards: true,
   headers: true,

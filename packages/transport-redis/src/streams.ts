@@ -84,8 +84,9 @@ export async function subscribeToStream(
   // A durable subscription keeps its consumer name, so that it resumes the entries it held.
   const consumer = options.durable ?? randomUUID();
   try {
-    // `$`: a new group starts with what is published from now on; an existing one resumes.
-    await createGroup(command, key, group, '$');
+    // `$`: a new group starts with what is published from now on (`0`: with the oldest entry the
+    // stream still keeps); an existing one resumes.
+    await createGroup(command, key, group, options.fromEarliest ? '0' : '$');
     await command.pexpire(key, ctx.keyExpiryMs);
   } catch (error) {
     throw connectionError(settings, `subscribing to "${topic}" failed`, error);

@@ -59,6 +59,7 @@ export const zmqCapabilities: Capabilities = {
   // One publisher reaches one subscriber over one connection, in order.
   ordering: 'per-publisher',
   durable: false,
+  replay: false,
   maxPayload: MAX_PAYLOAD,
   wildcards: true,
   headers: true,

@@ -38,13 +38,14 @@ if (missing) console.warn(`\n*** SKIPPING the partition test: ${missing} ***\n`)
 
 const state = mkdtempSync(join(tmpdir(), 'msg-partition-'));
 const servers: ChildProcess[] = [];
+const logs = new Map<string, string>();
 const clients: Node[] = [];
 afterAll(async () => {
   await Promise.all(clients.map((client) => client.kill()));
   await Promise.all(
     servers.map((server) => {
       if (server.exitCode !== null || server.signalCode !== null) return undefined;
-      server.kill('SIGKILL');
+      server.kill('SIGTERM'); // timeout(1) passes it on to the server
       return new Promise((resolve) => server.once('exit', resolve));
     }),
   );
@@ -71,9 +72,13 @@ jetstream { store_dir: "${join(state, `n${n}`)}", max_memory_store: 64MB, max_fi
 cluster { name: partition, listen: ${address}:6222, routes: [${routes.join(', ')}] }
 `,
   );
-  const server = spawn('ip', ['netns', 'exec', network.namespace(host), 'nats-server', '-c', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const lifetime = setTimeout(() => server.kill('SIGKILL'), SERVER_LIFETIME_MS);
+  // Bounded by timeout(1) as well, so that a server outlives a test process that died by no more than that.
+  const seconds = String(SERVER_LIFETIME_MS / 1000);
+  const server = spawn('ip', ['netns', 'exec', network.namespace(host), 'timeout', '-s', 'KILL', seconds, 'nats-server', '-c', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const lifetime = setTimeout(() => server.kill('SIGTERM'), SERVER_LIFETIME_MS);
   server.once('exit', () => clearTimeout(lifetime));
+  // The server's log, its last few KiB kept to say why a cluster did not form (and so the pipe never fills).
+  server.stderr?.setEncoding('utf8').on('data', (chunk: string) => logs.set(host, ((logs.get(host) ?? '') + chunk).slice(-4096)));
   servers.push(server);
 }
 
@@ -100,7 +105,9 @@ describe.skipIf(why !== undefined)(`nats cluster on three hosts: the stream lead
   it('JetStream, 3 replicas: nothing whose publish resolved is lost, the publisher moves on, and the healed node catches up', async () => {
     SERVERS.forEach((host, i) => startServer(host, i + 1));
     // The cluster is formed: every node routes to both others.
-    await eventually(() => (SERVERS.every((host) => routes(host) === 2) ? true : undefined), 60, 500);
+    await eventually(() => (SERVERS.every((host) => routes(host) === 2) ? true : undefined), 60, 500).catch((error: Error) => {
+      throw new Error(`the cluster did not form: ${error.message}; the servers said: ${JSON.stringify(Object.fromEntries(logs))}`);
+    });
 
     const stream = `PARTITION_${process.pid}`;
     const client = new Node([SERVERS.map(url).join(','), stream], network.on(CLIENT), CLIENT_SCRIPT);

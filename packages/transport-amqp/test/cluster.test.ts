@@ -56,8 +56,12 @@ describe.skipIf(skip)('amqp cluster: the node the clients and the queue leader s
     await subscriber.subscribe(topic, { durable, handler: received.handler });
     // RabbitMQ places a quorum queue's leader on the node it was declared through: the first.
     const queues = await rabbitmqctl('list_queues', '--no-table-headers', 'name', 'type', 'leader', 'members');
-    const line = queues.split('\n').find((row) => row.includes(durable));
-    expect(line).toMatch(/quorum\s+msg-c1@localhost\s+\[msg-c1@localhost, msg-c2@localhost, msg-c3@localhost\]/);
+    const [, type, leader, members] = /\t(\w+)\t(\S+)\t\[(.*)\]/.exec(queues.split('\n').find((row) => row.includes(durable)) ?? '') ?? [];
+    expect({ type, leader, members: members?.split(', ').sort() }).toEqual({
+      type: 'quorum',
+      leader: 'msg-c1@localhost',
+      members: ['msg-c1@localhost', 'msg-c2@localhost', 'msg-c3@localhost'],
+    });
 
     const load = new PublishLoad({
       publish: (key) => publisher.publish(topic, utf8(key)),

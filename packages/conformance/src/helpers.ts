@@ -170,3 +170,15 @@ export class StatusLog {
     this.#stream.stop();
   }
 }
+
+/**
+ * Everything an error would show anyone: the message, stack and JSON of it and of each of its
+ * causes, for a test that checks that a secret appears in none of them.
+ */
+export function everythingShown(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error, depth = 0; e !== undefined && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    parts.push(String(e), (e as Error).stack ?? '', JSON.stringify(e) ?? '');
+  }
+  return parts.join('\n');
+}

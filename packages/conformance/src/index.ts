@@ -85,6 +85,6 @@ function suite(target: TransportUnderTest, stressed: boolean): void {
 
 export { type BrokerLimitUnderTest, brokerLimitCases } from './broker-limit.js';
 export { type ClusterName, type ClusterNode, checkCluster, clusters, killNode, restoreCluster } from './cluster.js';
-export { Reader, StatusLog, checkBroker, freePort, reachable, sleep, str, uniqueName, utf8 } from './helpers.js';
+export { Reader, StatusLog, checkBroker, everythingShown, freePort, reachable, sleep, str, uniqueName, utf8 } from './helpers.js';
 export { type FaultHooks, type FaultsUnderTest, describeFaults } from './faults.js';
 export { PublishLoad, type PublishLoadOptions, Received, until } from './failover.js';

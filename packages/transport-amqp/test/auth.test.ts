@@ -1,22 +1,13 @@
 // Credentials for real: a user of our own on a vhost of our own. A wrong password is a clear
 // CONNECTION error that never shows the secret; the right one connects.
 
-import { checkBroker, str, utf8, freePort } from '@msg/conformance';
+import { checkBroker, everythingShown, freePort, str, utf8 } from '@msg/conformance';
 import { connect, isMsgError } from '@msg/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAmqpTransport } from '../src/index.js';
 import { HOST, PORT, type TestVhost, createVhost } from './broker.js';
 
 const skip = await checkBroker('RabbitMQ', HOST, PORT);
-
-/** Everything an error would show anyone: message, stack and causes. */
-function everythingShown(error: unknown): string {
-  const parts: string[] = [];
-  for (let e: unknown = error, depth = 0; e !== undefined && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    parts.push(String(e), (e as Error).stack ?? '', JSON.stringify(e) ?? '');
-  }
-  return parts.join('\n');
-}
 
 describe.skipIf(skip)('amqp authentication', () => {
   let place: TestVhost;
